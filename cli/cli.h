@@ -1,0 +1,24 @@
+/* Shared pieces of the machoplist command line. The CLI only parses
+ * arguments and prints reports; all work is done by libmachoplist. */
+#ifndef MP_CLI_H
+#define MP_CLI_H
+
+#include "machoplist.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+extern const char *cli_program;
+
+/* One-line error to stderr: "machoplist: MESSAGE". */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Reports err and returns its status (the exit code). */
+int cli_report(const mp_error *err);
+/* "11.0" or "10.9.5" from a packed xxxx.yy.zz version. */
+void cli_format_version(uint32_t v, char *buf, size_t len);
+/* Combines per-file exit codes: the first failure wins. */
+int cli_combine_status(int current, int next);
+
+int cmd_show(int argc, char **argv);
+
+#endif

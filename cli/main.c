@@ -1,0 +1,77 @@
+/* machoplist: command dispatch. */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *cli_program = "machoplist";
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", cli_program);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int cli_report(const mp_error *err)
+{
+    cli_error("%s", err->message);
+    return (int)err->status;
+}
+
+void cli_format_version(uint32_t v, char *buf, size_t len)
+{
+    unsigned major = v >> 16, minor = (v >> 8) & 0xff, patch = v & 0xff;
+    if (patch)
+        snprintf(buf, len, "%u.%u.%u", major, minor, patch);
+    else
+        snprintf(buf, len, "%u.%u", major, minor);
+}
+
+int cli_combine_status(int current, int next)
+{
+    return current ? current : next;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: machoplist COMMAND [OPTIONS] FILE...\n"
+            "\n"
+            "Give a finished macOS executable an embedded, signed Info.plist.\n"
+            "\n"
+            "commands:\n"
+            "  show FILE...        print slices, segments, sections, room, Info.plist and signature\n"
+            "                      --json for scripts; --plist prints only the embedded plist\n"
+            "  help                this text\n"
+            "  version             print the version\n"
+            "\n"
+            "exit codes: 0 ok, 1 verification failed, 2 usage, 3 I/O, 4 not Mach-O,\n"
+            "            5 malformed, 6 unsupported, 7 no room, 8 bad plist, 9 signature, 10 out of memory\n"
+            "See machoplist(1).\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return MP_ERR_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "show") == 0)
+        return cmd_show(argc - 1, argv + 1);
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("machoplist %s\n", mp_version());
+        return 0;
+    }
+    cli_error("unknown command '%s' (try 'machoplist help')", cmd);
+    return MP_ERR_USAGE;
+}

@@ -1,0 +1,162 @@
+/* machoplist: embed an Info.plist into a finished Mach-O executable and
+ * re-sign it ad hoc, so macOS can attribute it to an identity
+ * (Local Network Privacy and other TCC prompts).
+ *
+ * Conventions for every call in this header:
+ * - Functions return an mp_status; MP_OK (0) on success. On failure the
+ *   mp_error, when the caller passes one, holds the same status and a one-line
+ *   message naming the file, the slice and the load command or offset at fault.
+ * - The library never prints, never exits and never aborts on bad input.
+ * - Handles (mp_image, mp_verify_report) are owned by the caller and freed
+ *   with their _free function; free(NULL)-style calls are allowed.
+ * - There is no global state: distinct handles may be used from distinct
+ *   threads at once. A single handle must not be used from two threads at once.
+ * - Nothing touches the disk except calls whose name says so (mp_image_open
+ *   reads, mp_image_write writes).
+ */
+#ifndef MACHOPLIST_H
+#define MACHOPLIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MACHOPLIST_VERSION_MAJOR 0
+#define MACHOPLIST_VERSION_MINOR 1
+#define MACHOPLIST_VERSION_PATCH 0
+
+/* Status codes. They double as the CLI's exit codes. */
+typedef enum mp_status {
+    MP_OK = 0,
+    MP_ERR_VERIFY = 1, /* verification found the signature invalid or the plist unbound */
+    MP_ERR_USAGE = 2, /* bad argument or option */
+    MP_ERR_IO = 3, /* missing, unreadable, not a regular file, or a write failed */
+    MP_ERR_NOT_MACHO = 4, /* the file is not Mach-O at all */
+    MP_ERR_MALFORMED = 5, /* Mach-O that breaks a rule loaders enforce */
+    MP_ERR_UNSUPPORTED = 6, /* valid but not handled (FAT_MAGIC_64, encrypted, ...) */
+    MP_ERR_NO_ROOM = 7, /* not enough free space in __TEXT for the change */
+    MP_ERR_PLIST = 8, /* the plist given is unusable */
+    MP_ERR_SIGNATURE = 9, /* the existing signature cannot be handled */
+    MP_ERR_NOMEM = 10 /* out of memory */
+} mp_status;
+
+typedef struct mp_error {
+    mp_status status;
+    char message[1024];
+} mp_error;
+
+/* "0.1.0" */
+const char *mp_version(void);
+/* Short fixed name of a status, e.g. "malformed". */
+const char *mp_status_name(mp_status status);
+
+/* ------------------------------------------------------------------------ */
+/* Reading */
+
+typedef struct mp_image mp_image;
+
+/* Read and parse a whole file. Fails with MP_ERR_IO for missing, unreadable or
+ * non-regular files. */
+mp_status mp_image_open(const char *path, mp_image **out, mp_error *err);
+/* Parse bytes in memory (copied); name is used in messages. */
+mp_status mp_image_open_memory(const void *data, size_t size, const char *name,
+                               mp_image **out, mp_error *err);
+void mp_image_free(mp_image *image);
+
+/* The file's current bytes (after any in-memory edit), borrowed. */
+const uint8_t *mp_image_bytes(const mp_image *image, size_t *size);
+const char *mp_image_name(const mp_image *image);
+int mp_image_is_universal(const mp_image *image);
+size_t mp_image_slice_count(const mp_image *image);
+
+typedef struct mp_slice_info {
+    const char *arch; /* "arm64", "x86_64", "arm64e", "i386", ... */
+    uint32_t cputype, cpusubtype;
+    uint32_t filetype; /* MH_EXECUTE 2, MH_DYLIB 6, MH_BUNDLE 8, ... */
+    const char *filetype_name; /* "execute", "dylib", "bundle", ... */
+    int is64;
+    uint64_t file_offset, file_size; /* the slice within the file */
+    uint32_t fat_align; /* log2 alignment; 0 for thin files */
+    uint32_t ncmds, sizeofcmds, header_flags;
+    size_t segment_count, section_count;
+    const char *platform; /* "macos", "ios", ...; NULL without a platform command */
+    uint32_t minos, sdk; /* packed xxxx.yy.zz as in LC_BUILD_VERSION */
+    int has_uuid;
+    uint8_t uuid[16];
+    uint64_t load_commands_end; /* header + sizeofcmds */
+    uint64_t head_gap; /* free bytes between the load commands and the first __TEXT section */
+    uint64_t tail_slack; /* free bytes between the last __TEXT section and the end of __TEXT */
+    int has_info_plist; /* a __TEXT,__info_plist section exists */
+    int has_signature; /* an LC_CODE_SIGNATURE exists */
+    int encrypted; /* LC_ENCRYPTION_INFO with cryptid != 0 */
+} mp_slice_info;
+
+mp_status mp_image_slice(const mp_image *image, size_t slice, mp_slice_info *out);
+
+typedef struct mp_segment_info {
+    char name[17];
+    uint64_t vmaddr, vmsize, fileoff, filesize;
+    uint32_t maxprot, initprot, flags, nsects;
+    size_t first_section; /* index for mp_image_section */
+} mp_segment_info;
+
+mp_status mp_image_segment(const mp_image *image, size_t slice, size_t index,
+                           mp_segment_info *out);
+
+typedef struct mp_section_info {
+    char segname[17], sectname[17];
+    uint64_t addr, size;
+    uint32_t offset, align, reloff, nreloc, flags;
+    unsigned ordinal; /* 1-based, across all segments, as nlist.n_sect counts */
+} mp_section_info;
+
+mp_status mp_image_section(const mp_image *image, size_t slice, size_t index,
+                           mp_section_info *out);
+
+/* Raw bytes of __TEXT,__info_plist of a slice (borrowed), or NULL. */
+const uint8_t *mp_image_info_plist(const mp_image *image, size_t slice, size_t *len);
+
+typedef struct mp_signature_info {
+    int present; /* LC_CODE_SIGNATURE exists */
+    int decoded; /* its superblob parsed; else error says why */
+    char error[256];
+    uint32_t dataoff, datasize;
+    char identifier[256];
+    char team_id[64]; /* "" when none */
+    uint32_t cd_version, flags; /* of the primary CodeDirectory */
+    uint32_t hash_type, hash_size;
+    const char *hash_name; /* "sha1", "sha256", ... */
+    uint32_t page_size; /* bytes; 0 means the whole file is one page */
+    uint32_t n_special_slots, n_code_slots, code_limit;
+    uint32_t special_slots_present; /* bit n set: special slot n holds a non-zero hash */
+    size_t code_directory_count; /* primary plus alternates */
+    uint32_t runtime_version; /* 0 when not set */
+    uint64_t exec_seg_base, exec_seg_limit, exec_seg_flags;
+    int has_requirements, has_entitlements_xml, has_entitlements_der, has_cms;
+    int cms_empty; /* the CMS wrapper holds no signature (ad hoc) */
+    size_t blob_count;
+    uint8_t cdhash[20]; /* of the primary CodeDirectory */
+} mp_signature_info;
+
+mp_status mp_image_signature(const mp_image *image, size_t slice, mp_signature_info *out);
+
+/* XML entitlements plist bytes (without the blob header), borrowed, or NULL. */
+const uint8_t *mp_image_entitlements(const mp_image *image, size_t slice, size_t *len);
+
+/* Code-signing flags as codesign prints them: "0x20002(adhoc,linker-signed)".
+ * Writes at most len bytes including the NUL; returns buf. */
+char *mp_format_cs_flags(uint32_t flags, char *buf, size_t len);
+
+/* Write the image's current bytes to path atomically: a temporary file in the
+ * same directory, fsync, rename. A symlink at path is followed and kept;
+ * the target's mode and owner are kept. */
+mp_status mp_image_write(const mp_image *image, const char *path, mp_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

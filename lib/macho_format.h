@@ -1,0 +1,122 @@
+/* On-disk constants of Mach-O and the embedded code signature, under Apple's
+ * names (xnu osfmk/kern/cs_blobs.h, cctools include/mach-o/loader.h, fat.h) so
+ * they can be looked up there. Only what machoplist uses. */
+#ifndef MP_MACHO_FORMAT_H
+#define MP_MACHO_FORMAT_H
+
+#define MH_MAGIC 0xfeedfaceu
+#define MH_CIGAM 0xcefaedfeu
+#define MH_MAGIC_64 0xfeedfacfu
+#define MH_CIGAM_64 0xcffaedfeu
+#define FAT_MAGIC 0xcafebabeu
+#define FAT_MAGIC_64 0xcafebabfu
+
+#define MACH_HEADER_SIZE 28u
+#define MACH_HEADER_64_SIZE 32u
+#define FAT_HEADER_SIZE 8u
+#define FAT_ARCH_SIZE 20u
+#define FAT_ARCH_64_SIZE 32u
+
+#define CPU_ARCH_ABI64 0x01000000u
+#define CPU_TYPE_X86 7u
+#define CPU_TYPE_X86_64 (CPU_TYPE_X86 | CPU_ARCH_ABI64)
+#define CPU_TYPE_ARM 12u
+#define CPU_TYPE_ARM64 (CPU_TYPE_ARM | CPU_ARCH_ABI64)
+#define CPU_TYPE_ARM64_32 (CPU_TYPE_ARM | 0x02000000u)
+#define CPU_TYPE_POWERPC 18u
+#define CPU_SUBTYPE_MASK 0xff000000u
+#define CPU_SUBTYPE_ARM64E 2u
+
+#define MH_OBJECT 1u
+#define MH_EXECUTE 2u
+#define MH_DYLIB 6u
+#define MH_DYLINKER 7u
+#define MH_BUNDLE 8u
+
+#define LC_REQ_DYLD 0x80000000u
+#define LC_SEGMENT 0x1u
+#define LC_SYMTAB 0x2u
+#define LC_DYSYMTAB 0xbu
+#define LC_SEGMENT_64 0x19u
+#define LC_UUID 0x1bu
+#define LC_CODE_SIGNATURE 0x1du
+#define LC_SEGMENT_SPLIT_INFO 0x1eu
+#define LC_ENCRYPTION_INFO 0x21u
+#define LC_DYLD_INFO 0x22u
+#define LC_DYLD_INFO_ONLY (0x22u | LC_REQ_DYLD)
+#define LC_VERSION_MIN_MACOSX 0x24u
+#define LC_VERSION_MIN_IPHONEOS 0x25u
+#define LC_FUNCTION_STARTS 0x26u
+#define LC_MAIN (0x28u | LC_REQ_DYLD)
+#define LC_DATA_IN_CODE 0x29u
+#define LC_SOURCE_VERSION 0x2au
+#define LC_DYLIB_CODE_SIGN_DRS 0x2bu
+#define LC_ENCRYPTION_INFO_64 0x2cu
+#define LC_LINKER_OPTIMIZATION_HINT 0x2eu
+#define LC_VERSION_MIN_TVOS 0x2fu
+#define LC_VERSION_MIN_WATCHOS 0x30u
+#define LC_NOTE 0x31u
+#define LC_BUILD_VERSION 0x32u
+#define LC_DYLD_EXPORTS_TRIE (0x33u | LC_REQ_DYLD)
+#define LC_DYLD_CHAINED_FIXUPS (0x34u | LC_REQ_DYLD)
+
+#define SEGMENT_COMMAND_SIZE 56u
+#define SEGMENT_COMMAND_64_SIZE 72u
+#define SECTION_SIZE 68u
+#define SECTION_64_SIZE 80u
+#define LINKEDIT_DATA_COMMAND_SIZE 16u
+
+#define SECTION_TYPE 0x000000ffu
+#define S_ZEROFILL 0x1u
+#define S_GB_ZEROFILL 0xcu
+#define S_THREAD_LOCAL_ZEROFILL 0x12u
+
+#define MAX_SECT 255u
+
+/* nlist */
+#define NLIST_SIZE 12u
+#define NLIST_64_SIZE 16u
+#define N_STAB 0xe0u
+#define N_TYPE 0x0eu
+#define N_SECT 0xeu
+
+/* Code signing (big-endian) */
+#define CSMAGIC_REQUIREMENTS 0xfade0c01u
+#define CSMAGIC_CODEDIRECTORY 0xfade0c02u
+#define CSMAGIC_EMBEDDED_SIGNATURE 0xfade0cc0u
+#define CSMAGIC_EMBEDDED_ENTITLEMENTS 0xfade7171u
+#define CSMAGIC_EMBEDDED_DER_ENTITLEMENTS 0xfade7172u
+#define CSMAGIC_BLOBWRAPPER 0xfade0b01u
+
+#define CSSLOT_CODEDIRECTORY 0u
+#define CSSLOT_INFOSLOT 1u
+#define CSSLOT_REQUIREMENTS 2u
+#define CSSLOT_RESOURCEDIR 3u
+#define CSSLOT_APPLICATION 4u
+#define CSSLOT_ENTITLEMENTS 5u
+#define CSSLOT_DER_ENTITLEMENTS 7u
+#define CSSLOT_ALTERNATE_CODEDIRECTORIES 0x1000u
+#define CSSLOT_ALTERNATE_CODEDIRECTORY_MAX 5u
+#define CSSLOT_SIGNATURESLOT 0x10000u
+
+#define CS_HASHTYPE_SHA1 1u
+#define CS_HASHTYPE_SHA256 2u
+#define CS_HASHTYPE_SHA256_TRUNCATED 3u
+#define CS_HASHTYPE_SHA384 4u
+#define CS_SHA1_LEN 20u
+#define CS_SHA256_LEN 32u
+#define CS_CDHASH_LEN 20u
+
+#define CS_SUPPORTSSCATTER 0x20100u
+#define CS_SUPPORTSTEAMID 0x20200u
+#define CS_SUPPORTSCODELIMIT64 0x20300u
+#define CS_SUPPORTSEXECSEG 0x20400u
+#define CS_SUPPORTSRUNTIME 0x20500u
+
+#define CS_ADHOC 0x00000002u
+#define CS_RUNTIME 0x00010000u
+#define CS_LINKER_SIGNED 0x00020000u
+
+#define CS_EXECSEG_MAIN_BINARY 0x1u
+
+#endif
