@@ -155,6 +155,40 @@ char *mp_format_cs_flags(uint32_t flags, char *buf, size_t len);
  * the target's mode and owner are kept. */
 mp_status mp_image_write(const mp_image *image, const char *path, mp_error *err);
 
+/* ------------------------------------------------------------------------ */
+/* Injection: add or replace __TEXT,__info_plist */
+
+typedef struct mp_inject_options {
+    int make_room; /* when room is short, drop load commands no loader uses
+                      (LC_SOURCE_VERSION; zero-size LC_DATA_IN_CODE and LC_FUNCTION_STARTS) */
+    int keep_binary_plist; /* embed a binary plist as given instead of converting it to XML */
+} mp_inject_options;
+
+void mp_inject_options_init(mp_inject_options *opt);
+
+/* Where the plist goes in every slice, computed before any byte changes. */
+typedef struct mp_plan mp_plan;
+
+/* Plans the injection of plist (XML, binary, or JSON with libplist >= 2.3;
+ * must be a dictionary with a non-empty string CFBundleIdentifier). XML is
+ * embedded byte for byte; other formats are converted to XML unless
+ * keep_binary_plist. Fails, changing nothing, when any slice cannot take it:
+ * MP_ERR_NO_ROOM (message: bytes needed and available, and the remedies),
+ * MP_ERR_UNSUPPORTED (encrypted, 32-bit, ...), MP_ERR_PLIST. */
+mp_status mp_plan_inject(const mp_image *image, const uint8_t *plist, size_t len, const mp_inject_options *opt,
+                         mp_plan **out, mp_error *err);
+/* Plans removing __TEXT,__info_plist from every slice that has one. */
+mp_status mp_plan_remove(const mp_image *image, mp_plan **out, mp_error *err);
+/* The plan as text, a few lines per slice (what --dry-run prints); free() it. */
+char *mp_plan_describe(const mp_plan *plan);
+/* Nonzero when applying the plan leaves every slice's section bytes as they are. */
+int mp_plan_is_noop(const mp_plan *plan);
+void mp_plan_free(mp_plan *plan);
+
+/* Applies a plan made for this image, in memory; the image is re-parsed.
+ * Does not sign: call mp_image_sign afterwards. */
+mp_status mp_image_apply(mp_image *image, const mp_plan *plan, mp_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -110,6 +110,9 @@ struct mp_image {
 /* Reader entry points (read_image.c). data is owned by the image on success
  * and freed on failure. */
 mp_status mp_image_parse(uint8_t *data, size_t size, const char *name, mp_image **out, mp_error *err);
+/* Replaces an image's bytes with data (owned by the image on success, freed on
+ * failure) and re-parses; on failure the image is left as it was. */
+mp_status mp_image_reset(mp_image *img, uint8_t *data, size_t size, mp_error *err);
 mp_status mp_parse_slice(mp_image *img, mp_slice *s, mp_error *err);
 void mp_parse_signature(mp_slice *s);
 void mp_slice_release(mp_slice *s);

@@ -1,5 +1,6 @@
 /* Human names for numeric Mach-O fields, as Apple's tools print them. */
 #include "image.h"
+#include "inject_plan.h"
 #include "macho_format.h"
 
 #include <string.h>
@@ -55,4 +56,22 @@ void mp_segname_copy(char dst[17], const uint8_t *src)
 {
     memcpy(dst, src, 16);
     dst[16] = '\0';
+}
+
+const char *mp_lc_name(uint32_t cmd)
+{
+    switch (cmd) {
+    case LC_SEGMENT: return "LC_SEGMENT";
+    case LC_SYMTAB: return "LC_SYMTAB";
+    case LC_DYSYMTAB: return "LC_DYSYMTAB";
+    case LC_SEGMENT_64: return "LC_SEGMENT_64";
+    case LC_UUID: return "LC_UUID";
+    case LC_CODE_SIGNATURE: return "LC_CODE_SIGNATURE";
+    case LC_SOURCE_VERSION: return "LC_SOURCE_VERSION";
+    case LC_DATA_IN_CODE: return "LC_DATA_IN_CODE";
+    case LC_FUNCTION_STARTS: return "LC_FUNCTION_STARTS";
+    case LC_BUILD_VERSION: return "LC_BUILD_VERSION";
+    case LC_MAIN: return "LC_MAIN";
+    }
+    return "load command";
 }

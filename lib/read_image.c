@@ -254,3 +254,17 @@ void mp_image_free(mp_image *img)
     free(img->name);
     free(img);
 }
+
+mp_status mp_image_reset(mp_image *img, uint8_t *data, size_t size, mp_error *err)
+{
+    mp_image *fresh = NULL;
+    mp_status st = mp_image_parse(data, size, img->name, &fresh, err);
+    if (st != MP_OK)
+        return st;
+    /* Swap contents so the caller's handle now describes the new bytes. */
+    mp_image old = *img;
+    *img = *fresh;
+    *fresh = old;
+    mp_image_free(fresh);
+    return MP_OK;
+}

@@ -133,7 +133,10 @@ static mp_status parse_segment(mp_slice *s, uint32_t lc_index, mp_error *err, co
     if (seg->vmaddr + seg->vmsize < seg->vmaddr)
         return mp_fail(err, MP_ERR_MALFORMED, "%s: load command %u at offset %#x: segment %s VM range wraps around",
                        where, lc_index, lc->off, seg->name);
-    if (seg->filesize > seg->vmsize)
+    /* dyld accepts a segment that holds file bytes but is not mapped at all
+     * (vmsize 0 and initprot 0): the Go linker's __DWARF, ld's __LLVM. */
+    bool unmapped = seg->vmsize == 0 && seg->initprot == 0;
+    if (seg->filesize > seg->vmsize && !unmapped)
         return mp_fail(err, MP_ERR_MALFORMED,
                        "%s: load command %u at offset %#x: segment %s filesize %#llx exceeds vmsize %#llx", where,
                        lc_index, lc->off, seg->name, (unsigned long long)seg->filesize,
@@ -151,8 +154,8 @@ static mp_status parse_segment(mp_slice *s, uint32_t lc_index, mp_error *err, co
     for (uint32_t i = 0; i < seg->nsects; i++, off += sect_size) {
         add_section(s, seg_index, s->data + off, off);
         const mp_section *sec = &s->sects[s->nsects - 1];
-        if (sec->addr < seg->vmaddr || sec->addr + sec->size < sec->addr ||
-            sec->addr + sec->size > seg->vmaddr + seg->vmsize)
+        if (sec->addr + sec->size < sec->addr ||
+            (!unmapped && (sec->addr < seg->vmaddr || sec->addr + sec->size > seg->vmaddr + seg->vmsize)))
             return mp_fail(err, MP_ERR_MALFORMED,
                            "%s: load command %u at offset %#x: section %s,%s [%#llx, +%#llx) lies outside segment %s VM range",
                            where, lc_index, lc->off, sec->segname, sec->sectname, (unsigned long long)sec->addr,

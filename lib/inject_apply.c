@@ -1,0 +1,174 @@
+/* Executing an mp_plan: rewrite the load commands (new or removed section
+ * header, dropped commands), write or clear the section bytes, and renumber
+ * section ordinals. Slices keep their size; signing comes afterwards. */
+#include "bytes.h"
+#include "inject_plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define RELOC_SIZE 8u
+#define R_SCATTERED 0x80000000u
+#define R_ABS 0u
+
+/* Remaps one relocation table [off, off + n*8) in place (or counts). */
+static void remap_relocs(const mp_slice *s, uint8_t *data, uint64_t off, uint64_t n, const uint8_t *map,
+                         uint32_t *count, uint32_t *orphans)
+{
+    if (n == 0 || !mp_range_ok(s->size, off, n * RELOC_SIZE))
+        return;
+    for (uint64_t i = 0; i < n; i++) {
+        const uint8_t *r = s->data + off + i * RELOC_SIZE;
+        if (mp_le32(r) & R_SCATTERED)
+            continue; /* 32-bit only: refers to addresses, not section numbers */
+        uint32_t info = mp_le32(r + 4);
+        bool is_extern = (info >> 27) & 1;
+        uint32_t sect = info & 0xffffff;
+        if (is_extern || sect == R_ABS || sect > MAX_SECT)
+            continue;
+        if (map[sect] == 0) {
+            (*orphans)++;
+            continue;
+        }
+        if (map[sect] == sect)
+            continue;
+        (*count)++;
+        if (data)
+            mp_put_le32(data + off + i * RELOC_SIZE + 4, (info & ~0xffffffu) | map[sect]);
+    }
+}
+
+void mp_remap_ordinals(const mp_slice *s, uint8_t *data, const uint8_t map[MAX_SECT + 1], uint32_t *symbols,
+                       uint32_t *relocations, uint32_t *orphans)
+{
+    *symbols = *relocations = *orphans = 0;
+    if (s->symtab_lc >= 0) {
+        uint32_t entry = s->is64 ? NLIST_64_SIZE : NLIST_SIZE;
+        /* The reader checked the table lies inside the slice. */
+        for (uint32_t i = 0; i < s->nsyms; i++) {
+            uint64_t off = s->symoff + (uint64_t)i * entry;
+            uint8_t type = s->data[off + 4], sect = s->data[off + 5];
+            bool has_sect = (type & N_STAB) ? sect != 0 : (type & N_TYPE) == N_SECT;
+            if (!has_sect || sect == 0)
+                continue;
+            if (map[sect] == 0) {
+                (*orphans)++;
+                continue;
+            }
+            if (map[sect] == sect)
+                continue;
+            (*symbols)++;
+            if (data)
+                data[off + 5] = map[sect];
+        }
+    }
+    for (size_t i = 0; i < s->nsects; i++)
+        remap_relocs(s, data, s->sects[i].reloff, s->sects[i].nreloc, map, relocations, orphans);
+    if (s->dysymtab_lc >= 0) {
+        const uint8_t *d = s->data + s->lcs[s->dysymtab_lc].off;
+        remap_relocs(s, data, mp_le32(d + 72), mp_le32(d + 76), map, relocations, orphans); /* locreloff, nlocrel */
+    }
+}
+
+static bool is_dropped(const mp_slice_plan *p, size_t lc_index)
+{
+    for (size_t i = 0; i < p->ndropped; i++)
+        if (p->dropped[i] == lc_index)
+            return true;
+    return false;
+}
+
+/* The new section_64 header for __TEXT,__info_plist. Like ld -sectcreate:
+ * S_REGULAR, alignment 2^0, no relocations. */
+static void write_section_header(uint8_t *h, uint64_t addr, uint64_t size, uint32_t offset)
+{
+    memset(h, 0, SECTION_64_SIZE);
+    memcpy(h, "__info_plist", 12);
+    memcpy(h + 16, "__TEXT", 6);
+    mp_put_le64(h + 32, addr);
+    mp_put_le64(h + 40, size);
+    mp_put_le32(h + 48, offset);
+}
+
+/* Builds the new load-command area into out (capacity cap). Returns its size. */
+static uint64_t build_load_commands(const mp_slice *s, const mp_slice_plan *p, uint64_t len, uint8_t *out)
+{
+    uint64_t o = 0;
+    for (size_t i = 0; i < s->nlcs; i++) {
+        const mp_lc *lc = &s->lcs[i];
+        if (is_dropped(p, i))
+            continue;
+        if ((int)i != (int)s->segs[s->text_seg].lc_index) {
+            memcpy(out + o, s->data + lc->off, lc->cmdsize);
+            o += lc->cmdsize;
+            continue;
+        }
+        uint8_t *seg = out + o;
+        memcpy(seg, s->data + lc->off, SEGMENT_COMMAND_64_SIZE);
+        mp_put_le32(seg + 4, SEGMENT_COMMAND_64_SIZE + (uint32_t)p->text_count * SECTION_64_SIZE);
+        mp_put_le32(seg + 64, (uint32_t)p->text_count);
+        o += SEGMENT_COMMAND_64_SIZE;
+        for (size_t k = 0; k < p->text_count; k++, o += SECTION_64_SIZE) {
+            int idx = p->text_order[k];
+            if (idx < 0 || idx == s->info_plist_sect)
+                write_section_header(out + o, p->data_addr, len, (uint32_t)p->data_off);
+            else
+                memcpy(out + o, s->data + s->sects[idx].hdr_off, SECTION_64_SIZE);
+        }
+    }
+    return o;
+}
+
+static mp_status apply_slice(const mp_image *img, const mp_slice *s, const mp_plan *plan, const mp_slice_plan *p,
+                             uint8_t *data, mp_error *err)
+{
+    if (p->action == MP_PLAN_NONE || p->unchanged)
+        return MP_OK;
+    uint64_t cap = s->sizeofcmds + SECTION_64_SIZE;
+    uint8_t *lcs = calloc(1, cap);
+    if (!lcs)
+        return mp_fail(err, MP_ERR_NOMEM, "%s: out of memory", img->name);
+    uint64_t new_size = build_load_commands(s, p, plan->len, lcs);
+    if (new_size != (uint64_t)((int64_t)s->sizeofcmds + p->lc_growth)) {
+        free(lcs);
+        return mp_fail(err, MP_ERR_MALFORMED, "%s: slice %zu: internal error: load commands came to %llu bytes, planned %lld",
+                       img->name, s->index, (unsigned long long)new_size,
+                       (long long)((int64_t)s->sizeofcmds + p->lc_growth));
+    }
+    /* Old bytes first (they may overlap the new place), then the commands, then the new bytes. */
+    if (p->clear_size)
+        memset(data + p->clear_off, 0, p->clear_size);
+    uint64_t old_end = s->lc_end, new_end = s->header_size + new_size;
+    memcpy(data + s->header_size, lcs, new_size);
+    if (new_end < old_end)
+        memset(data + new_end, 0, old_end - new_end);
+    free(lcs);
+    mp_put_le32(data + 16, s->ncmds - (uint32_t)p->ndropped);
+    mp_put_le32(data + 20, (uint32_t)new_size);
+    if (p->action != MP_PLAN_REMOVE)
+        memcpy(data + p->data_off, plan->bytes, plan->len);
+    uint32_t symbols, relocations, orphans;
+    mp_remap_ordinals(s, data, p->ordinal_map, &symbols, &relocations, &orphans);
+    return MP_OK;
+}
+
+mp_status mp_image_apply(mp_image *img, const mp_plan *plan, mp_error *err)
+{
+    if (!img || !plan)
+        return mp_fail(err, MP_ERR_USAGE, "mp_image_apply: NULL argument");
+    if (plan->nslices != img->nslices)
+        return mp_fail(err, MP_ERR_USAGE, "%s: the plan was made for another file", img->name);
+    uint8_t *copy = malloc(img->size ? img->size : 1);
+    if (!copy)
+        return mp_fail(err, MP_ERR_NOMEM, "%s: out of memory", img->name);
+    memcpy(copy, img->data, img->size);
+    for (size_t i = 0; i < img->nslices; i++) {
+        const mp_slice *s = &img->slices[i];
+        mp_status st = apply_slice(img, s, plan, &plan->slices[i], copy + s->offset, err);
+        if (st != MP_OK) {
+            free(copy);
+            return st;
+        }
+    }
+    return mp_image_reset(img, copy, img->size, err);
+}
