@@ -185,9 +185,148 @@ char *mp_plan_describe(const mp_plan *plan);
 int mp_plan_is_noop(const mp_plan *plan);
 void mp_plan_free(mp_plan *plan);
 
+/* The Info.plist machoplist embeds when the user gives none. */
+typedef struct mp_default_plist_options {
+    const char *identifier; /* CFBundleIdentifier; NULL: keep the binary's own or derive one */
+    const char *usage; /* NSLocalNetworkUsageDescription; NULL: a default sentence */
+    const char *const *set; /* "KEY=VALUE" string entries added or replaced */
+    size_t nset;
+    int replace; /* ignore an already embedded plist instead of merging into it */
+} mp_default_plist_options;
+
+/* Builds the default plist (XML) for the binary at path (its real path is
+ * looked up to recognise a Homebrew Cellar). CFBundleIdentifier is, in order:
+ * opt->identifier; the embedded plist's; a reverse-DNS identifier of a
+ * non-linker signature; "sh.brew.FORMULA" (".PROGRAM" when it differs) inside
+ * a Cellar; "org.machoplist.PROGRAM". Never a version. Keys already embedded
+ * are kept unless opt->replace. *out is malloc'd; the identifier is copied to
+ * identifier (cap bytes). */
+mp_status mp_default_plist(const mp_image *image, const char *path, const mp_default_plist_options *opt,
+                           uint8_t **out, size_t *out_len, char *identifier, size_t cap, mp_error *err);
+
 /* Applies a plan made for this image, in memory; the image is re-parsed.
  * Does not sign: call mp_image_sign afterwards. */
 mp_status mp_image_apply(mp_image *image, const mp_plan *plan, mp_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Signing (ad hoc, as `codesign -s - -f --preserve-metadata=entitlements,flags,runtime`
+ * on macOS 26 writes it; see doc/machoplist.1 for the rules followed). */
+
+typedef enum mp_hash_choice {
+    MP_HASH_AUTO = 0, /* codesign's rule: SHA-1 + SHA-256 when a slice targets
+                         macOS < 10.11.4 (iOS/tvOS < 11, watchOS < 12), else SHA-256 */
+    MP_HASH_SHA256 = 1, /* one SHA-256 CodeDirectory */
+    MP_HASH_SHA1_SHA256 = 2 /* SHA-1 primary + SHA-256 alternate (slot 0x1000) */
+} mp_hash_choice;
+
+typedef struct mp_sign_options {
+    const char *identifier; /* NULL: CFBundleIdentifier of the embedded plist, else
+                               codesign's file-name rule (name-55554944<uuid hex>) */
+    const uint8_t *entitlements; /* XML plist bytes replacing the entitlements;
+                                    NULL keeps the old signature's */
+    size_t entitlements_len;
+    uint32_t page_size; /* 0: 16384 for arm64/arm64e (not tvOS), 4096 for others */
+    mp_hash_choice hash;
+    unsigned threads; /* page-hashing threads; 0: number of online CPUs */
+} mp_sign_options;
+
+void mp_sign_options_init(mp_sign_options *options);
+
+#define MP_SIGN_MAX_SLICES 64
+
+typedef struct mp_sign_slice_result {
+    char arch[16];
+    char identifier[256];
+    uint32_t cd_version; /* of the primary CodeDirectory */
+    uint32_t flags; /* CodeDirectory flags written */
+    uint32_t page_size;
+    uint32_t hash_count; /* CodeDirectories written (1 or 2) */
+    uint32_t signature_offset, signature_size; /* the new LC_CODE_SIGNATURE */
+    uint32_t runtime_version; /* 0 when not set */
+    uint64_t exec_seg_flags;
+    int had_signature; /* an old signature was replaced */
+    int was_linker_signed; /* ... and it was a linker signature (nothing kept) */
+    int dropped_identity; /* ... and it carried a CMS signature or a team id */
+    char old_team_id[64]; /* "" when none */
+    uint8_t cdhash[20]; /* of the new primary CodeDirectory */
+} mp_sign_slice_result;
+
+typedef struct mp_sign_result {
+    int dropped_identity; /* some slice lost a Developer ID (CMS/team) identity */
+    char old_team_id[64]; /* the first one dropped, "" when none */
+    size_t slice_count;
+    mp_sign_slice_result slices[MP_SIGN_MAX_SLICES];
+} mp_sign_result;
+
+/* Signs every slice in memory (adds or replaces LC_CODE_SIGNATURE, resizes
+ * __LINKEDIT, re-lays a universal file) and re-parses the image from the new
+ * bytes. On failure the image is unchanged. options and result may be NULL.
+ * Never refuses a Developer ID signature: result->dropped_identity says so,
+ * and callers decide whether to write. */
+mp_status mp_image_sign(mp_image *image, const mp_sign_options *options, mp_sign_result *result,
+                        mp_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Verification */
+
+typedef struct mp_verify_options {
+    int require_info_plist; /* default 1: an unbound (or missing) Info.plist fails */
+    unsigned threads; /* 0: number of online CPUs */
+} mp_verify_options;
+
+void mp_verify_options_init(mp_verify_options *options);
+
+typedef struct mp_verify_report mp_verify_report;
+
+#define MP_VERIFY_MAX_CDS 6
+
+/* One slice as `codesign -dvvv` describes it, plus our verdict. */
+typedef struct mp_verify_slice {
+    const char *arch;
+    int is_signed; /* LC_CODE_SIGNATURE present and decoded */
+    int valid; /* no problem found in this slice */
+    size_t problem_count;
+    char identifier[256];
+    char team_id[64]; /* "" when not set */
+    uint32_t cd_version, cd_size, flags; /* of the CodeDirectory codesign shows (best hash) */
+    uint32_t n_code_slots, n_special_slots, page_size;
+    const char *hash_name;
+    uint32_t hash_size;
+    size_t cd_count;
+    char hash_choices[64]; /* "sha1,sha256" */
+    const char *candidate_names[MP_VERIFY_MAX_CDS];
+    uint8_t candidate_cdhash[MP_VERIFY_MAX_CDS][48]; /* full length */
+    uint32_t candidate_len[MP_VERIFY_MAX_CDS];
+    uint8_t cdhash[20]; /* CDHash= (best hash, truncated) */
+    int adhoc; /* Signature=adhoc (empty or no CMS) */
+    uint32_t cms_size; /* CMS payload bytes when not ad hoc */
+    int info_plist_bound;
+    uint32_t info_plist_entries;
+    uint32_t requirements_count, requirements_size; /* "Internal requirements" */
+    uint32_t runtime_version;
+    uint64_t exec_seg_base, exec_seg_limit, exec_seg_flags;
+    uint32_t signature_offset, signature_size;
+} mp_verify_slice;
+
+/* Verifies every slice: structure, every page hash of every CodeDirectory,
+ * every special slot, layout (signature ends __LINKEDIT and the slice, 16-byte
+ * aligned; universal layout). Returns MP_OK when valid and (if required) every
+ * slice's Info.plist is bound, MP_ERR_VERIFY otherwise; other statuses for
+ * usage or memory errors. *report (when out is non-NULL) is set on MP_OK and
+ * MP_ERR_VERIFY. */
+mp_status mp_image_verify(const mp_image *image, const mp_verify_options *options, mp_verify_report **out,
+                          mp_error *err);
+void mp_verify_report_free(mp_verify_report *report);
+
+int mp_verify_report_valid(const mp_verify_report *report); /* signatures valid */
+int mp_verify_report_info_plist_bound(const mp_verify_report *report); /* in every slice */
+size_t mp_verify_report_slice_count(const mp_verify_report *report);
+mp_status mp_verify_report_slice(const mp_verify_report *report, size_t slice, mp_verify_slice *out);
+/* Problems as one-line messages naming file, slice and what is wrong. */
+size_t mp_verify_report_problem_count(const mp_verify_report *report);
+const char *mp_verify_report_problem(const mp_verify_report *report, size_t index);
+/* Slice index a problem belongs to, or (size_t)-1 for file-level problems. */
+size_t mp_verify_report_problem_slice(const mp_verify_report *report, size_t index);
 
 #ifdef __cplusplus
 }
