@@ -20,5 +20,9 @@ void cli_format_version(uint32_t v, char *buf, size_t len);
 int cli_combine_status(int current, int next);
 
 int cmd_show(int argc, char **argv);
+int cmd_inject(int argc, char **argv);
+int cmd_remove(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 #endif

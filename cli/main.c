@@ -47,6 +47,13 @@ static void usage(FILE *f)
             "commands:\n"
             "  show FILE...        print slices, segments, sections, room, Info.plist and signature\n"
             "                      --json for scripts; --plist prints only the embedded plist\n"
+            "  inject [--plist FILE] FILE...\n"
+            "                      embed an Info.plist in __TEXT,__info_plist and sign ad hoc; without\n"
+            "                      --plist a default one is made (--identifier, --usage, --set KEY=VALUE,\n"
+            "                      --replace); --make-room, --dry-run, -o OUT, --backup, --force, -q\n"
+            "  remove FILE...      take __TEXT,__info_plist out again and sign ad hoc\n"
+            "  sign FILE...        sign ad hoc as codesign -s - -f does (--force to replace a Developer ID)\n"
+            "  verify FILE...      check the signature and the Info.plist binding (codesign -dvvv style)\n"
             "  help                this text\n"
             "  version             print the version\n"
             "\n"
@@ -64,6 +71,14 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "show") == 0)
         return cmd_show(argc - 1, argv + 1);
+    if (strcmp(cmd, "inject") == 0)
+        return cmd_inject(argc - 1, argv + 1);
+    if (strcmp(cmd, "remove") == 0)
+        return cmd_remove(argc - 1, argv + 1);
+    if (strcmp(cmd, "sign") == 0)
+        return cmd_sign(argc - 1, argv + 1);
+    if (strcmp(cmd, "verify") == 0)
+        return cmd_verify(argc - 1, argv + 1);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         usage(stdout);
         return 0;

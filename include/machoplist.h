@@ -12,7 +12,7 @@
  * - There is no global state: distinct handles may be used from distinct
  *   threads at once. A single handle must not be used from two threads at once.
  * - Nothing touches the disk except calls whose name says so (mp_image_open
- *   reads, mp_image_write writes).
+ *   reads, mp_image_write writes, mp_lock_path locks).
  */
 #ifndef MACHOPLIST_H
 #define MACHOPLIST_H
@@ -152,8 +152,24 @@ char *mp_format_cs_flags(uint32_t flags, char *buf, size_t len);
 
 /* Write the image's current bytes to path atomically: a temporary file in the
  * same directory, fsync, rename. A symlink at path is followed and kept;
- * the target's mode and owner are kept. */
+ * the target's mode and owner are kept. On failure the file is untouched and
+ * the temporary removed; a killed writer leaves its temporary
+ * (.NAME.machoplist-XXXXXX), which the next write to that file removes. */
 mp_status mp_image_write(const mp_image *image, const char *path, mp_error *err);
+
+/* Advisory lock for a read-modify-write of the file at path: take it before
+ * mp_image_open and release it after mp_image_write, so two processes editing
+ * one file run one after the other and the second reads the first's result.
+ * It is an exclusive flock(2) on the file (a symlink at path is followed),
+ * taken again when the holder it waited for replaced the file. Waits while
+ * another process holds it; fails with MP_ERR_IO when path is missing,
+ * unreadable or not a regular file. The kernel drops it when the process
+ * dies. Do not hold two locks on one file in one process (they would wait on
+ * each other). */
+typedef struct mp_lock mp_lock;
+
+mp_status mp_lock_path(const char *path, mp_lock **out, mp_error *err);
+void mp_lock_release(mp_lock *lock);
 
 /* ------------------------------------------------------------------------ */
 /* Injection: add or replace __TEXT,__info_plist */

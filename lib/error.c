@@ -11,6 +11,11 @@ mp_status mp_fail(mp_error *err, mp_status status, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(err->message, sizeof err->message, fmt, ap);
         va_end(ap);
+        /* One line, whatever the file holds: names copied from a hostile file
+         * (segment, section, identifier) may carry newlines or escapes. */
+        for (char *c = err->message; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                *c = '?';
         err->status = status;
     }
     return status;

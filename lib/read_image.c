@@ -12,8 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* A universal file names at most this many slices; more is taken as hostile. */
-#define MP_MAX_FAT_ARCHS 64u
+/* A universal file names at most this many slices; more is taken as a Java
+ * class file (same magic; its major version, 45 or more, sits where
+ * nfat_arch does: file(1) and LLVM draw the line at 43) or as hostile. */
+#define MP_MAX_FAT_ARCHS 42u
 
 static mp_status read_whole_file(const char *path, uint8_t **out, size_t *out_size, mp_error *err)
 {

@@ -419,6 +419,15 @@ static mp_status compute_layout(mp_slice *s, mp_error *err, const char *where)
         if (strcmp(s->sects[i].segname, "__TEXT") == 0 && strcmp(s->sects[i].sectname, "__info_plist") == 0) {
             if (s->info_plist_sect >= 0)
                 return mp_fail(err, MP_ERR_MALFORMED, "%s: two __TEXT,__info_plist sections", where);
+            /* Its bytes are read at offset/size: a zerofill one was never
+             * checked against the file. */
+            const mp_section *sec = &s->sects[i];
+            if (sec->size && is_zerofill(sec->flags)) {
+                uint32_t lci = s->segs[sec->segment].lc_index;
+                return mp_fail(err, MP_ERR_MALFORMED,
+                               "%s: load command %u at offset %#x: section __TEXT,__info_plist is zerofill (flags %#x) but holds %llu bytes",
+                               where, lci, s->lcs[lci].off, sec->flags, (unsigned long long)sec->size);
+            }
             s->info_plist_sect = (int)i;
         }
     if (s->linkedit_seg >= 0) {

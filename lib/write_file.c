@@ -1,8 +1,17 @@
 /* Atomic replacement of a file: temporary file in the same directory, fsync,
  * rename over the target, fsync the directory. A symlink at the path is
- * followed so the link itself stays; the target's mode and owner are kept. */
+ * followed so the link itself stays; the target's mode and owner are kept.
+ *
+ * The temporary file (.NAME.machoplist-XXXXXX) is flock'ed by its writer for
+ * as long as it exists. A writer killed before the rename leaves it behind
+ * (nothing can clean up after SIGKILL); the next write to the same target
+ * removes such leftovers: a temporary nobody holds a lock on belongs to a
+ * dead writer.
+ *
+ * mp_lock_path: advisory lock for a whole read-modify-write (see the header). */
 #include "image.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -10,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,6 +44,72 @@ static void fsync_directory(const char *dir)
         fsync(fd); /* best effort: some filesystems refuse fsync on directories */
         close(fd);
     }
+}
+
+#define TMP_TAG ".machoplist-"
+#define TMP_RANDOM 6 /* mkstemp's XXXXXX */
+
+static int flock_retry(int fd, int op)
+{
+    int r;
+    while ((r = flock(fd, op)) != 0 && errno == EINTR)
+        ;
+    return r;
+}
+
+/* Removes .BASE.machoplist-XXXXXX files in dir that no live writer holds
+ * (their writer was killed). Best effort: anything unexpected is left alone. */
+static void remove_stale_temps(const char *dir, const char *base)
+{
+    size_t base_len = strlen(base), tag_len = strlen(TMP_TAG);
+    int dfd = open(dir, O_RDONLY | O_CLOEXEC | O_DIRECTORY);
+    if (dfd < 0)
+        return;
+    DIR *d = fdopendir(dfd);
+    if (!d) {
+        close(dfd);
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *n = e->d_name;
+        if (n[0] != '.' || strlen(n) != 1 + base_len + tag_len + TMP_RANDOM || strncmp(n + 1, base, base_len) != 0 ||
+            strncmp(n + 1 + base_len, TMP_TAG, tag_len) != 0)
+            continue;
+        int fd = openat(dfd, n, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        if (fd < 0)
+            continue;
+        struct stat st;
+        /* Locked: a writer is alive. Unlinked while we hold the lock: a writer
+         * that creates it meanwhile sees the name gone and makes another. */
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && flock_retry(fd, LOCK_EX | LOCK_NB) == 0)
+            unlinkat(dfd, n, 0);
+        close(fd);
+    }
+    closedir(d);
+}
+
+/* mkstemp, then lock the file so remove_stale_temps leaves it alone; retried
+ * when a cleaner removed the name between the two. */
+static int make_temp(char *tmp, size_t len, const char *dir, const char *base, const char *path, mp_error *err)
+{
+    for (int attempt = 0; attempt < 8; attempt++) {
+        snprintf(tmp, len, "%s/.%s" TMP_TAG "XXXXXX", dir, base);
+        int fd = mkstemp(tmp);
+        if (fd < 0) {
+            mp_fail(err, MP_ERR_IO, "%s: cannot create a temporary file in %s: %s", path, dir, strerror(errno));
+            return -1;
+        }
+        struct stat mine, named;
+        if (flock_retry(fd, LOCK_EX) != 0) /* no flock on this filesystem: no cleanup either */
+            return fd;
+        if (fstat(fd, &mine) == 0 && lstat(tmp, &named) == 0 && mine.st_dev == named.st_dev &&
+            mine.st_ino == named.st_ino)
+            return fd;
+        close(fd);
+    }
+    mp_fail(err, MP_ERR_IO, "%s: cannot create a temporary file in %s: removed while being created", path, dir);
+    return -1;
 }
 
 mp_status mp_write_atomic(const char *path, const uint8_t *data, size_t size, mode_t new_mode, mp_error *err)
@@ -62,11 +138,15 @@ mp_status mp_write_atomic(const char *path, const uint8_t *data, size_t size, mo
     const char *dir = dirname(dir_buf);
     const char *base = basename(base_buf);
     char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s/.%s.machoplist-XXXXXX", dir, base) >= (int)sizeof tmp)
+    if (snprintf(tmp, sizeof tmp, "%s/.%s" TMP_TAG "XXXXXX", dir, base) >= (int)sizeof tmp)
         return mp_fail(err, MP_ERR_IO, "%s: path too long", path);
-    int fd = mkstemp(tmp);
+    remove_stale_temps(dir, base);
+    int fd = make_temp(tmp, sizeof tmp, dir, base, path, err);
     if (fd < 0)
-        return mp_fail(err, MP_ERR_IO, "%s: cannot create a temporary file in %s: %s", path, dir, strerror(errno));
+        return err ? err->status : MP_ERR_IO;
+    /* The flock lives while any descriptor of the open file does: this one
+     * keeps the temporary locked from the close below until the rename. */
+    int hold = dup(fd);
     mp_status status = write_all(fd, data, size, path, err);
     if (status == MP_OK) {
         mode_t mode = exists ? (st.st_mode & 07777) : new_mode;
@@ -85,10 +165,12 @@ mp_status mp_write_atomic(const char *path, const uint8_t *data, size_t size, mo
         status = mp_fail(err, MP_ERR_IO, "%s: close failed: %s", path, strerror(errno));
     if (status == MP_OK && rename(tmp, target) != 0)
         status = mp_fail(err, MP_ERR_IO, "%s: cannot replace the file: %s", path, strerror(errno));
-    if (status != MP_OK) {
+    if (status != MP_OK)
         unlink(tmp);
+    if (hold >= 0)
+        close(hold);
+    if (status != MP_OK)
         return status;
-    }
     fsync_directory(dir);
     return MP_OK;
 }
@@ -98,4 +180,56 @@ mp_status mp_image_write(const mp_image *img, const char *path, mp_error *err)
     if (!img || !path)
         return mp_fail(err, MP_ERR_USAGE, "mp_image_write: NULL argument");
     return mp_write_atomic(path, img->data, img->size, 0755, err);
+}
+
+struct mp_lock {
+    int fd;
+};
+
+mp_status mp_lock_path(const char *path, mp_lock **out, mp_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (!path || !out)
+        return mp_fail(err, MP_ERR_USAGE, "mp_lock_path: NULL argument");
+    mp_lock *lock = malloc(sizeof *lock);
+    if (!lock)
+        return mp_fail(err, MP_ERR_NOMEM, "%s: out of memory", path);
+    for (;;) {
+        /* O_NONBLOCK: a FIFO must not hang the open; regular files ignore it. */
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        if (fd < 0) {
+            int e = errno;
+            free(lock);
+            return mp_fail(err, MP_ERR_IO, "%s: cannot open: %s", path, strerror(e));
+        }
+        struct stat held, now;
+        if (fstat(fd, &held) != 0 || !S_ISREG(held.st_mode)) {
+            close(fd);
+            free(lock);
+            return mp_fail(err, MP_ERR_IO, "%s: not a regular file", path);
+        }
+        if (flock_retry(fd, LOCK_EX) != 0) {
+            int e = errno;
+            close(fd);
+            free(lock);
+            return mp_fail(err, MP_ERR_IO, "%s: cannot lock: %s", path, strerror(e));
+        }
+        /* The holder we waited for may have replaced the file (rename): then
+         * the lock is on the old inode and protects nothing; take it again. */
+        if (stat(path, &now) == 0 && now.st_dev == held.st_dev && now.st_ino == held.st_ino) {
+            lock->fd = fd;
+            *out = lock;
+            return MP_OK;
+        }
+        close(fd);
+    }
+}
+
+void mp_lock_release(mp_lock *lock)
+{
+    if (!lock)
+        return;
+    close(lock->fd); /* drops the flock */
+    free(lock);
 }

@@ -1,0 +1,102 @@
+/* LD_PRELOAD shim for the crash-safety tests: makes the library's temporary
+ * file (.NAME.machoplist-XXXXXX) fail to be written, synced or renamed.
+ * Other files and the standard streams are left alone, so the program can
+ * still report the failure.
+ *
+ *   MP_FAILWRITE=write        write() to the temporary fails with ENOSPC
+ *   MP_FAILWRITE=write-late   the first write() stores at most 4096 bytes,
+ *                             the next fails with ENOSPC (a partial file)
+ *   MP_FAILWRITE=fsync        fsync() of the temporary fails with EIO
+ *   MP_FAILWRITE=rename       rename() of the temporary fails with EACCES
+ *   MP_DELAY_RENAME_MS=N      sleep N ms before renaming the temporary
+ *                             (widens the read-modify-write window) */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int is_temp_name(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    return base[0] == '.' && strstr(base, ".machoplist-") != NULL;
+}
+
+static int is_temp_fd(int fd)
+{
+    if (fd <= 2)
+        return 0;
+    char link[64], target[4096];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, target, sizeof target - 1);
+    if (n <= 0)
+        return 0;
+    target[n] = '\0';
+    return is_temp_name(target);
+}
+
+static int mode_is(const char *mode)
+{
+    const char *m = getenv("MP_FAILWRITE");
+    return m && strcmp(m, mode) == 0;
+}
+
+ssize_t write(int fd, const void *buf, size_t count)
+{
+    static ssize_t (*real)(int, const void *, size_t);
+    static int late_writes;
+    if (!real)
+        real = (ssize_t (*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
+    if (is_temp_fd(fd)) {
+        if (mode_is("write")) {
+            errno = ENOSPC;
+            return -1;
+        }
+        if (mode_is("write-late")) {
+            if (late_writes++ > 0) {
+                errno = ENOSPC;
+                return -1;
+            }
+            if (count > 4096)
+                count = 4096;
+        }
+    }
+    return real(fd, buf, count);
+}
+
+int fsync(int fd)
+{
+    static int (*real)(int);
+    if (!real)
+        real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+    if (mode_is("fsync") && is_temp_fd(fd)) {
+        errno = EIO;
+        return -1;
+    }
+    return real(fd);
+}
+
+int rename(const char *from, const char *to)
+{
+    static int (*real)(const char *, const char *);
+    if (!real)
+        real = (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename");
+    if (is_temp_name(from)) {
+        const char *delay = getenv("MP_DELAY_RENAME_MS");
+        if (delay) {
+            long ms = atol(delay);
+            struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+            while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+                ;
+        }
+        if (mode_is("rename")) {
+            errno = EACCES;
+            return -1;
+        }
+    }
+    return real(from, to);
+}
