@@ -22,6 +22,7 @@ int cli_combine_status(int current, int next);
 int cmd_show(int argc, char **argv);
 int cmd_inject(int argc, char **argv);
 int cmd_remove(int argc, char **argv);
+int cmd_brew(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 

@@ -1,9 +1,13 @@
-/* machoplist inject / remove: add, replace or take out __TEXT,__info_plist,
- * then re-sign ad hoc. All work is in the library; this file parses options,
- * reads the plist, and prints what happened. */
-#include "cli.h"
+/* machoplist inject / remove / brew: add, replace or take out
+ * __TEXT,__info_plist, then re-sign ad hoc. All work is in the library; this
+ * file parses options, reads the plist, and prints what happened. Many files
+ * (and directory trees, and Homebrew kegs) go through batch.c. */
+#include "batch.h"
+#include "brew_keg.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,10 +15,14 @@
 
 #define MAX_SETS 64
 
+typedef enum inject_mode { MODE_INJECT, MODE_REMOVE, MODE_BREW } inject_mode;
+
 typedef struct inject_options {
     const char *plist_path;
     const char *output;
     bool dry_run, backup, quiet, force, remove;
+    bool recursive, all;
+    unsigned jobs;
     mp_inject_options inject;
     mp_default_plist_options defaults;
     const char *sets[MAX_SETS];
@@ -72,56 +80,119 @@ static int read_plist_file(const char *path, uint8_t **out, size_t *len)
     return 0;
 }
 
-/* What to tell the user after a successful change, when it applies. */
-static void print_next_steps(const char *path)
+#define GENERIC_NEXT_STEP "  next: macOS asks once for local network access when the program first connects"
+
+/* What to tell the user after a successful change, when it applies. In a
+ * batch the generic line is printed once at the end instead (batch.c). */
+static void print_next_steps(batch_out *o, const char *path, bool batch)
 {
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     if (strcmp(base, "tmux") == 0)
-        printf("  next: a running tmux server still runs the old binary; end it with 'tmux kill-server' and start tmux again\n");
+        bo_printf(o, "  next: a running tmux server still runs the old binary; end it with 'tmux kill-server' and start tmux again\n");
     else if (strcmp(base, "zellij") == 0 || strcmp(base, "screen") == 0)
-        printf("  next: sessions started before this keep the old binary; start a new %s session\n", base);
-    printf("  next: macOS asks once for local network access when the program first connects; check with 'machoplist verify %s'\n",
-           path);
+        bo_printf(o, "  next: sessions started before this keep the old binary; start a new %s session\n", base);
+    if (!batch)
+        bo_printf(o, GENERIC_NEXT_STEP "; check with 'machoplist verify %s'\n", path);
 }
 
-static int write_backup(const char *path, const uint8_t *bytes, size_t size, bool quiet)
+static int write_backup(batch_out *o, const char *path, const uint8_t *bytes, size_t size, bool quiet)
 {
     char backup[4096];
     if (snprintf(backup, sizeof backup, "%s.bak", path) >= (int)sizeof backup) {
-        cli_error("%s: path too long for a backup", path);
+        bo_error(o, "%s: path too long for a backup", path);
         return MP_ERR_IO;
     }
     if (access(backup, F_OK) == 0) {
         if (!quiet)
-            printf("  backup %s exists already; kept as it is\n", backup);
+            bo_printf(o, "  backup %s exists already; kept as it is\n", backup);
         return 0;
     }
     mp_image *copy = NULL;
     mp_error err;
     if (mp_image_open_memory(bytes, size, path, &copy, &err) != MP_OK)
-        return cli_report(&err);
+        return bo_report(o, &err);
     mp_status st = mp_image_write(copy, backup, &err);
     mp_image_free(copy);
     if (st != MP_OK)
-        return cli_report(&err);
+        return bo_report(o, &err);
     if (!quiet)
-        printf("  original kept as %s\n", backup);
+        bo_printf(o, "  original kept as %s\n", backup);
     return 0;
 }
 
-static int inject_one(const char *path, const inject_options *opt, const uint8_t *plist, size_t plist_len)
+/* For files found in a directory walk: MP_ERR_NOT_MACHO (with its message in
+ * err) when the first bytes already say the file is not Mach-O, so large
+ * data files are not read whole. Anything else: read and parse the file. */
+static mp_status probe_not_macho(const char *path, mp_error *err)
 {
+    uint8_t head[4096];
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return MP_OK;
+    ssize_t n;
+    while ((n = read(fd, head, sizeof head)) < 0 && errno == EINTR)
+        ;
+    close(fd);
+    if (n < 0)
+        return MP_OK;
+    mp_image *img = NULL;
+    mp_status st = mp_image_open_memory(head, (size_t)n, path, &img, err);
+    mp_image_free(img);
+    return st == MP_ERR_NOT_MACHO ? st : MP_OK;
+}
+
+/* The file type of the first slice that is not an executable, or NULL. */
+static const char *not_executable(const mp_image *img)
+{
+    for (size_t i = 0; i < mp_image_slice_count(img); i++) {
+        mp_slice_info s;
+        if (mp_image_slice(img, i, &s) == MP_OK && s.filetype != 2 /* MH_EXECUTE */)
+            return s.filetype_name ? s.filetype_name : "file";
+    }
+    return NULL;
+}
+
+typedef struct inject_ctx {
+    const inject_options *opt;
+    const uint8_t *plist;
+    size_t plist_len;
+} inject_ctx;
+
+static batch_result inject_one(const batch_file *f, void *vctx, batch_out *o, int *rc_out)
+{
+    const inject_ctx *ctx = vctx;
+    const inject_options *opt = ctx->opt;
+    const char *path = f->path;
+    const uint8_t *plist = ctx->plist;
+    size_t plist_len = ctx->plist_len;
     mp_error err;
     mp_image *img = NULL;
-    if (mp_image_open(path, &img, &err) != MP_OK)
-        return cli_report(&err);
+    if (f->from_walk && probe_not_macho(path, &err) == MP_ERR_NOT_MACHO) {
+        bo_note(o, "%s; skipped", err.message);
+        return BATCH_SKIPPED;
+    }
+    if (mp_image_open(path, &img, &err) != MP_OK) {
+        if (f->from_walk && err.status == MP_ERR_NOT_MACHO) {
+            bo_note(o, "%s; skipped", err.message);
+            return BATCH_SKIPPED;
+        }
+        *rc_out = bo_report(o, &err);
+        return BATCH_REFUSED;
+    }
+    const char *kind = f->from_walk ? not_executable(img) : NULL;
+    if (kind) {
+        bo_note(o, "%s: Mach-O %s, not an executable; skipped", path, kind);
+        mp_image_free(img);
+        return BATCH_SKIPPED;
+    }
     size_t before_size;
     const uint8_t *before_view = mp_image_bytes(img, &before_size);
     uint8_t *before = malloc(before_size ? before_size : 1);
     if (!before) {
         mp_image_free(img);
-        cli_error("%s: out of memory", path);
-        return MP_ERR_NOMEM;
+        bo_error(o, "%s: out of memory", path);
+        *rc_out = MP_ERR_NOMEM;
+        return BATCH_REFUSED;
     }
     memcpy(before, before_view, before_size);
 
@@ -130,6 +201,7 @@ static int inject_one(const char *path, const inject_options *opt, const uint8_t
     char identifier[256] = "";
     mp_plan *plan = NULL;
     mp_status st = MP_OK;
+    batch_result result = BATCH_CHANGED;
     if (opt->remove) {
         st = mp_plan_remove(img, &plan, &err);
     } else {
@@ -144,61 +216,67 @@ static int inject_one(const char *path, const inject_options *opt, const uint8_t
     }
     int rc = 0;
     if (st != MP_OK) {
-        rc = cli_report(&err);
+        rc = bo_report(o, &err);
         goto out;
     }
     if (opt->dry_run) {
         char *text = mp_plan_describe(plan);
-        printf("%s: dry run, nothing written\n%s", path, text ? text : "");
+        bo_printf(o, "%s: dry run, nothing written\n%s", path, text ? text : "");
         free(text);
-        goto out;
     }
-    mp_sign_result result;
+    mp_sign_result sign_result;
     if ((st = mp_image_apply(img, plan, &err)) != MP_OK ||
-        (st = mp_image_sign(img, &opt->sign, &result, &err)) != MP_OK) {
-        rc = cli_report(&err);
+        (st = mp_image_sign(img, &opt->sign, &sign_result, &err)) != MP_OK) {
+        rc = bo_report(o, &err);
         goto out;
     }
-    if (result.dropped_identity && !opt->force) {
-        cli_error("%s: signed by team %s; an ad hoc signature replaces that identity (Developer ID, notarization). "
-                  "Use --force to do it anyway",
-                  path, result.old_team_id);
+    if (sign_result.dropped_identity && !opt->force) {
+        bo_error(o, "%s: signed by team %s; an ad hoc signature replaces that identity (Developer ID, notarization). "
+                    "Use --force to do it anyway",
+                 path, sign_result.old_team_id);
         rc = MP_ERR_SIGNATURE;
         goto out;
     }
-    if (result.dropped_identity)
-        fprintf(stderr, "%s: warning: %s: team %s signature replaced by an ad hoc one\n", cli_program, path,
-                result.old_team_id);
     size_t after_size;
     const uint8_t *after = mp_image_bytes(img, &after_size);
-    if (!opt->output && after_size == before_size && memcmp(after, before, after_size) == 0) {
-        if (!opt->quiet)
-            printf("%s: already up to date; nothing changed\n", path);
+    bool same = after_size == before_size && memcmp(after, before, after_size) == 0;
+    if (opt->dry_run) {
+        result = same ? BATCH_UP_TO_DATE : BATCH_CHANGED;
         goto out;
     }
-    if (opt->backup && !opt->output && (rc = write_backup(path, before, before_size, opt->quiet)) != 0)
+    if (sign_result.dropped_identity)
+        bo_warn(o, "%s: team %s signature replaced by an ad hoc one", path, sign_result.old_team_id);
+    if (!opt->output && same) {
+        if (!opt->quiet)
+            bo_printf(o, "%s: already up to date; nothing changed\n", path);
+        result = BATCH_UP_TO_DATE;
+        goto out;
+    }
+    if (opt->backup && !opt->output && (rc = write_backup(o, path, before, before_size, opt->quiet)) != 0)
         goto out;
     const char *target = opt->output ? opt->output : path;
     if ((st = mp_image_write(img, target, &err)) != MP_OK) {
-        rc = cli_report(&err);
+        rc = bo_report(o, &err);
         goto out;
     }
     if (!opt->quiet) {
         size_t n = mp_image_slice_count(img);
         if (opt->remove)
-            printf("%s: removed __TEXT,__info_plist from %zu slice%s; signed ad hoc\n", target, n, n == 1 ? "" : "s");
+            bo_printf(o, "%s: removed __TEXT,__info_plist from %zu slice%s; signed ad hoc\n", target, n,
+                      n == 1 ? "" : "s");
         else
-            printf("%s: embedded Info.plist (%zu bytes, identifier %s) in %zu slice%s; signed ad hoc\n", target,
-                   plist_len, result.slices[0].identifier, n, n == 1 ? "" : "s");
+            bo_printf(o, "%s: embedded Info.plist (%zu bytes, identifier %s) in %zu slice%s; signed ad hoc\n", target,
+                      plist_len, sign_result.slices[0].identifier, n, n == 1 ? "" : "s");
         if (!opt->remove)
-            print_next_steps(target);
+            print_next_steps(o, target, f->batch);
     }
 out:
     free(before);
     free(generated);
     mp_plan_free(plan);
     mp_image_free(img);
-    return rc;
+    *rc_out = rc;
+    return rc ? BATCH_REFUSED : result;
 }
 
 static int parse_uint(const char *s, unsigned *out)
@@ -218,15 +296,69 @@ static int usage_error(const char *cmd, const char *what)
     return MP_ERR_USAGE;
 }
 
-static int run(int argc, char **argv, bool remove)
+/* -j N, -jN, --jobs N: files at once; 0 means one per online CPU. */
+static int parse_jobs(const char *value, unsigned *out)
 {
-    const char *cmd = remove ? "remove" : "inject";
+    unsigned n;
+    if (parse_uint(value, &n) != 0 || n > 1024)
+        return -1;
+    if (n == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cpus > 0 ? (unsigned)(cpus > 1024 ? 1024 : cpus) : 1;
+    }
+    *out = n;
+    return 0;
+}
+
+/* Adds the Mach-O executables of each formula's keg (bin/, sbin/, and with
+ * --all libexec/) to the list, each formula as a group that is refused when
+ * it turns out to hold no Mach-O executable. */
+static int add_formulae(batch_list *l, char **formulae, int n, const inject_options *opt)
+{
+    static const char *const dirs[] = { "bin", "sbin", "libexec" };
+    for (int f = 0; f < n; f++) {
+        char keg[PATH_MAX], why[1200], real[PATH_MAX];
+        int rc = brew_find_keg(formulae[f], keg, sizeof keg, why, sizeof why);
+        if (rc == MP_OK && !realpath(keg, real))
+            snprintf(real, sizeof real, "%s", keg);
+        const char *where = opt->all ? "bin/, sbin/ or libexec/" : "bin/ or sbin/";
+        if ((rc == MP_OK && batch_begin_group(l, MP_ERR_NOT_MACHO, "%s: no Mach-O executable in %s of %s%s",
+                                              formulae[f], where, real,
+                                              opt->all ? "" : " (--all adds libexec/)") != 0) ||
+            (rc != MP_OK && batch_begin_group(l, rc, "%s", why) != 0))
+            return MP_ERR_NOMEM;
+        if (rc != MP_OK) {
+            if (batch_add_message(l, rc, true, "%s", why) != 0)
+                return MP_ERR_NOMEM;
+            continue;
+        }
+        if (batch_add_message(l, 0, false, "%s: keg %s", formulae[f], real) != 0)
+            return MP_ERR_NOMEM;
+        for (size_t d = 0; d < (opt->all ? 3u : 2u); d++) {
+            char dir[PATH_MAX];
+            struct stat st;
+            if (snprintf(dir, sizeof dir, "%s/%s", keg, dirs[d]) >= (int)sizeof dir || stat(dir, &st) != 0 ||
+                !S_ISDIR(st.st_mode))
+                continue;
+            if ((rc = batch_add_tree(l, dir, real)) != 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+static int run(int argc, char **argv, inject_mode mode)
+{
+    bool remove = mode == MODE_REMOVE, brew = mode == MODE_BREW;
+    const char *cmd = remove ? "remove" : brew ? "brew" : "inject";
     inject_options opt;
     memset(&opt, 0, sizeof opt);
     opt.remove = remove;
+    opt.jobs = 1;
     mp_inject_options_init(&opt.inject);
     mp_sign_options_init(&opt.sign);
     opt.defaults.set = opt.sets;
+    bool threads_given = false;
     int i = 1;
     for (; i < argc; i++) {
         const char *a = argv[i];
@@ -244,19 +376,30 @@ static int run(int argc, char **argv, bool remove)
             opt.quiet = true;
         } else if (strcmp(a, "--force") == 0 || strcmp(a, "-f") == 0) {
             opt.force = true;
-        } else if (strcmp(a, "-o") == 0 && has_value) {
+        } else if (!brew && strcmp(a, "-o") == 0 && has_value) {
             opt.output = argv[++i];
+        } else if (!brew && (strcmp(a, "--recursive") == 0 || strcmp(a, "-r") == 0 || strcmp(a, "-R") == 0)) {
+            opt.recursive = true;
+        } else if (brew && strcmp(a, "--all") == 0) {
+            opt.all = true;
+        } else if ((strcmp(a, "-j") == 0 || strcmp(a, "--jobs") == 0) && has_value) {
+            if (parse_jobs(argv[++i], &opt.jobs) != 0)
+                return usage_error(cmd, "-j takes a number of files to process at once (0: one per CPU)");
+        } else if (strncmp(a, "-j", 2) == 0 && a[2]) {
+            if (parse_jobs(a + 2, &opt.jobs) != 0)
+                return usage_error(cmd, "-j takes a number of files to process at once (0: one per CPU)");
         } else if (strcmp(a, "--page-size") == 0 && has_value) {
             if (parse_uint(argv[++i], &opt.sign.page_size) != 0)
                 return usage_error(cmd, "--page-size takes a number");
         } else if (strcmp(a, "--threads") == 0 && has_value) {
             if (parse_uint(argv[++i], &opt.sign.threads) != 0)
                 return usage_error(cmd, "--threads takes a number");
-        } else if (!remove && strcmp(a, "--plist") == 0 && has_value) {
+            threads_given = true;
+        } else if (!remove && !brew && strcmp(a, "--plist") == 0 && has_value) {
             opt.plist_path = argv[++i];
         } else if (!remove && strcmp(a, "--make-room") == 0) {
             opt.inject.make_room = 1;
-        } else if (!remove && strcmp(a, "--binary-plist") == 0) {
+        } else if (!remove && !brew && strcmp(a, "--binary-plist") == 0) {
             opt.inject.keep_binary_plist = 1;
         } else if (!remove && strcmp(a, "--identifier") == 0 && has_value) {
             opt.defaults.identifier = argv[++i];
@@ -273,33 +416,73 @@ static int run(int argc, char **argv, bool remove)
             return MP_ERR_USAGE;
         }
     }
-    int nfiles = argc - i;
-    if (nfiles <= 0)
-        return usage_error(cmd, "no file given");
-    if (opt.output && nfiles != 1)
-        return usage_error(cmd, "-o takes exactly one input file");
+    int nargs = argc - i;
+    if (nargs <= 0)
+        return usage_error(cmd, brew ? "no formula given" : "no file given");
+    if (opt.output) {
+        struct stat st;
+        if (nargs != 1 || opt.recursive || (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)))
+            return usage_error(cmd, "-o takes exactly one input file");
+    }
     if (opt.plist_path && (opt.defaults.identifier || opt.defaults.usage || opt.defaults.nset || opt.defaults.replace))
         return usage_error(cmd, "--identifier, --usage, --set and --replace build the default plist; they do not go with --plist");
+    /* Files in parallel share the CPUs instead of each hashing on all of them. */
+    if (opt.jobs > 1 && !threads_given) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        opt.sign.threads = cpus > (long)opt.jobs ? (unsigned)(cpus / (long)opt.jobs) : 1;
+    }
+
     uint8_t *plist = NULL;
     size_t plist_len = 0;
-    if (opt.plist_path) {
-        int rc = read_plist_file(opt.plist_path, &plist, &plist_len);
-        if (rc)
-            return rc;
+    int rc = 0;
+    if (opt.plist_path && (rc = read_plist_file(opt.plist_path, &plist, &plist_len)) != 0)
+        return rc;
+    batch_list *list = batch_list_new(opt.quiet);
+    if (!list) {
+        free(plist);
+        cli_error("out of memory");
+        return MP_ERR_NOMEM;
     }
-    int status = 0;
-    for (; i < argc; i++)
-        status = cli_combine_status(status, inject_one(argv[i], &opt, plist, plist_len));
+    if (brew)
+        rc = add_formulae(list, argv + i, nargs, &opt);
+    else
+        for (; i < argc && rc == 0; i++)
+            rc = batch_add_arg(list, argv[i], opt.recursive);
+    if (rc != 0) {
+        batch_list_free(list);
+        free(plist);
+        cli_error("out of memory");
+        return rc;
+    }
+    inject_ctx ctx = { &opt, plist, plist_len };
+    batch_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.jobs = opt.jobs;
+    cfg.quiet = opt.quiet;
+    if (opt.dry_run)
+        cfg.done_verb = remove ? "would be removed" : "would be injected";
+    else
+        cfg.done_verb = remove ? "removed" : "injected";
+    if (!remove && !opt.dry_run)
+        cfg.closing_hint = "  next: macOS asks once per program for local network access, when it first connects; "
+                           "check with 'machoplist verify FILE...'";
+    int status = batch_run(list, &cfg, inject_one, &ctx);
+    batch_list_free(list);
     free(plist);
     return status;
 }
 
 int cmd_inject(int argc, char **argv)
 {
-    return run(argc, argv, false);
+    return run(argc, argv, MODE_INJECT);
 }
 
 int cmd_remove(int argc, char **argv)
 {
-    return run(argc, argv, true);
+    return run(argc, argv, MODE_REMOVE);
+}
+
+int cmd_brew(int argc, char **argv)
+{
+    return run(argc, argv, MODE_BREW);
 }

@@ -50,8 +50,11 @@ static void usage(FILE *f)
             "  inject [--plist FILE] FILE...\n"
             "                      embed an Info.plist in __TEXT,__info_plist and sign ad hoc; without\n"
             "                      --plist a default one is made (--identifier, --usage, --set KEY=VALUE,\n"
-            "                      --replace); --make-room, --dry-run, -o OUT, --backup, --force, -q\n"
-            "  remove FILE...      take __TEXT,__info_plist out again and sign ad hoc\n"
+            "                      --replace); --make-room, --dry-run, -o OUT, --backup, --force, -q;\n"
+            "                      -r DIR... for the Mach-O executables under DIR, -j N files at once\n"
+            "  remove FILE...      take __TEXT,__info_plist out again and sign ad hoc (-r, -j too)\n"
+            "  brew FORMULA...     inject into the Mach-O executables in bin/ and sbin/ of Homebrew kegs\n"
+            "                      (--all adds libexec/; inject's options apply)\n"
             "  sign FILE...        sign ad hoc as codesign -s - -f does (--force to replace a Developer ID)\n"
             "  verify FILE...      check the signature and the Info.plist binding (codesign -dvvv style)\n"
             "  help                this text\n"
@@ -75,6 +78,8 @@ int main(int argc, char **argv)
         return cmd_inject(argc - 1, argv + 1);
     if (strcmp(cmd, "remove") == 0)
         return cmd_remove(argc - 1, argv + 1);
+    if (strcmp(cmd, "brew") == 0)
+        return cmd_brew(argc - 1, argv + 1);
     if (strcmp(cmd, "sign") == 0)
         return cmd_sign(argc - 1, argv + 1);
     if (strcmp(cmd, "verify") == 0)

@@ -99,7 +99,8 @@ static const uint8_t *slice_plist(const mp_slice *s, size_t *len)
         return NULL;
     const mp_section *c = &s->sects[s->info_plist_sect];
     *len = (size_t)c->size;
-    return s->data + c->offset;
+    /* An empty section's offset is not checked by the reader: don't use it. */
+    return c->size ? s->data + c->offset : s->data;
 }
 
 /* CFBundleIdentifier and CSFlags of an embedded plist. */

@@ -63,7 +63,7 @@ static const uint8_t *component(const mp_slice *s, uint32_t slot, size_t *len)
             return NULL;
         const mp_section *c = &s->sects[s->info_plist_sect];
         *len = (size_t)c->size;
-        return s->data + c->offset;
+        return c->size ? s->data + c->offset : s->data; /* an empty one's offset is unchecked */
     }
     const mp_blob_ref *b = find_blob(s, slot);
     if (!b)

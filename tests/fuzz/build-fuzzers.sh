@@ -69,7 +69,7 @@ else echo "fuzz_verify: mp_image_verify not in the library; harness not built"; 
 
 : > "$out/HARNESSES"
 for h in "${harnesses[@]}"; do
-  "$CC" "${cflags[@]}" "${extra[@]}" -fsanitize=fuzzer,address,undefined "$src/tests/fuzz/$h.c" "${objs[@]}" \
+  "$CC" "${cflags[@]}" "${extra[@]}" -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined "$src/tests/fuzz/$h.c" "${objs[@]}" \
     "${pclibs[@]}" -lpthread -o "$out/$h"
   echo "$h" >> "$out/HARNESSES"
   echo "built $out/$h"

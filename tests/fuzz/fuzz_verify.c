@@ -11,6 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mp_image *img = NULL;
     if (mp_image_open_memory(data, size, "fuzz-input", &img, &err) != MP_OK)
         return 0;
+    walk_image(img);
     mp_verify_options opt;
     mp_verify_options_init(&opt);
     opt.threads = 1;

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the safety tests (sourced after tests/lib.sh).
 # inject_cmd FILE: sets INJECT (array) to the command that injects
 # fixtures/Info.plist into FILE in place, and MSG_PREFIX to what precedes the
