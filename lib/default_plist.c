@@ -99,15 +99,6 @@ static const char *signed_identifier(const mp_image *img)
     return NULL;
 }
 
-static char *string_value(plist_t dict, const char *key)
-{
-    plist_t node = plist_dict_get_item(dict, key);
-    char *value = NULL;
-    if (node && plist_get_node_type(node) == PLIST_STRING)
-        plist_get_string_val(node, &value);
-    return value;
-}
-
 mp_status mp_default_plist(const mp_image *img, const char *path, const mp_default_plist_options *opt, uint8_t **out,
                            size_t *out_len, char *identifier_out, size_t identifier_cap, mp_error *err)
 {
@@ -130,7 +121,7 @@ mp_status mp_default_plist(const mp_image *img, const char *path, const mp_defau
 
     /* Identifier: option, embedded, signed, Homebrew formula, program name. */
     char derived[MP_IDENT_MAX + 160];
-    char *embedded_id = string_value(dict, "CFBundleIdentifier");
+    char *embedded_id = mp_plist_dict_string(dict, "CFBundleIdentifier");
     const char *id = opt->identifier;
     if (!id && embedded_id && embedded_id[0])
         id = embedded_id;
@@ -180,19 +171,7 @@ mp_status mp_default_plist(const mp_image *img, const char *path, const mp_defau
         if (strcmp(key, "CFBundleIdentifier") == 0)
             snprintf(identifier_out, identifier_cap, "%s", eq + 1);
     }
-    char *xml = NULL;
-    uint32_t xml_len = 0;
-    plist_to_xml(dict, &xml, &xml_len);
+    mp_status st = mp_plist_to_xml_bytes(dict, out, out_len, err);
     plist_free(dict);
-    if (!xml)
-        return mp_fail(err, MP_ERR_NOMEM, "out of memory");
-    *out = malloc(xml_len ? xml_len : 1);
-    if (!*out) {
-        plist_to_xml_free(xml);
-        return mp_fail(err, MP_ERR_NOMEM, "out of memory");
-    }
-    memcpy(*out, xml, xml_len);
-    *out_len = xml_len;
-    plist_to_xml_free(xml);
-    return MP_OK;
+    return st;
 }

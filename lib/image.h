@@ -107,6 +107,19 @@ struct mp_image {
     mp_slice *slices; size_t nslices;
 };
 
+/* Zero-fill section types occupy no bytes in the file. */
+static inline bool mp_is_zerofill(uint32_t flags)
+{
+    uint32_t type = flags & 0xffu; /* SECTION_TYPE */
+    return type == 0x1u || type == 0xcu || type == 0x12u; /* S_ZEROFILL, S_GB_ZEROFILL, S_THREAD_LOCAL_ZEROFILL */
+}
+
+/* True when a section occupies bytes in the file. */
+static inline bool mp_section_in_file(const mp_section *sec)
+{
+    return sec->size > 0 && !mp_is_zerofill(sec->flags);
+}
+
 /* Reader entry points (read_image.c). data is owned by the image on success
  * and freed on failure. */
 mp_status mp_image_parse(uint8_t *data, size_t size, const char *name, mp_image **out, mp_error *err);

@@ -16,17 +16,6 @@
 
 #define WHERE_LEN 512
 
-static bool is_zerofill(uint32_t flags)
-{
-    uint32_t type = flags & SECTION_TYPE;
-    return type == S_ZEROFILL || type == S_GB_ZEROFILL || type == S_THREAD_LOCAL_ZEROFILL;
-}
-
-static bool in_file(const mp_section *sec)
-{
-    return sec->size > 0 && !is_zerofill(sec->flags);
-}
-
 /* True when every byte of [off, off+len) is zero or lies in the range that
  * will be cleared first (the old section). */
 static bool range_free(const mp_slice *s, uint64_t off, uint64_t len, uint64_t skip_off, uint64_t skip_len)
@@ -45,7 +34,7 @@ static bool clear_of_sections(const mp_slice *s, uint64_t off, uint64_t len, int
     const mp_segment *text = &s->segs[s->text_seg];
     for (size_t i = text->first_section; i < text->first_section + text->nsects; i++) {
         const mp_section *sec = &s->sects[i];
-        if ((int)i == skip || !in_file(sec))
+        if ((int)i == skip || !mp_section_in_file(sec))
             continue;
         if (sec->offset < off + len && off < sec->offset + sec->size)
             return false;
@@ -61,7 +50,7 @@ static void text_extent(const mp_slice *s, int skip, uint64_t *low, uint64_t *hi
     *high = s->lc_end;
     for (size_t i = text->first_section; i < text->first_section + text->nsects; i++) {
         const mp_section *sec = &s->sects[i];
-        if ((int)i == skip || !in_file(sec))
+        if ((int)i == skip || !mp_section_in_file(sec))
             continue;
         if (sec->offset < *low)
             *low = sec->offset;
@@ -237,7 +226,7 @@ static mp_status plan_slice(const mp_image *img, const mp_slice *s, const uint8_
         }
         p->action = MP_PLAN_REMOVE;
         p->clear_off = s->sects[old].offset;
-        p->clear_size = in_file(&s->sects[old]) ? s->sects[old].size : 0;
+        p->clear_size = mp_section_in_file(&s->sects[old]) ? s->sects[old].size : 0;
         p->lc_growth = -(int64_t)SECTION_64_SIZE;
         if ((st = order_sections(s, p, old, err, where)) != MP_OK)
             return st;
@@ -245,7 +234,7 @@ static mp_status plan_slice(const mp_image *img, const mp_slice *s, const uint8_
         uint64_t old_off = 0, old_size = 0;
         if (old >= 0) {
             const mp_section *o = &s->sects[old];
-            if (is_zerofill(o->flags))
+            if (mp_is_zerofill(o->flags))
                 return mp_fail(err, MP_ERR_UNSUPPORTED, "%s: the existing __TEXT,__info_plist is a zero-fill section", where);
             old_off = o->offset;
             old_size = o->size;

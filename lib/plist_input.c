@@ -59,24 +59,43 @@ static mp_status parse(const uint8_t *bytes, size_t len, plist_t *root, const ch
     return MP_OK;
 }
 
-mp_status mp_plist_summary(const uint8_t *bytes, size_t len, uint32_t *entries, char **identifier, mp_error *err)
+/* Parses bytes and insists on a dictionary. */
+static mp_status parse_dict(const uint8_t *bytes, size_t len, plist_t *root, const char **format, mp_error *err)
 {
-    *entries = 0;
-    *identifier = NULL;
-    plist_t root;
-    const char *format;
-    mp_status st = parse(bytes, len, &root, &format, err);
+    mp_status st = parse(bytes, len, root, format, err);
     if (st != MP_OK)
         return st;
-    if (plist_get_node_type(root) != PLIST_DICT) {
-        plist_free(root);
-        return mp_fail(err, MP_ERR_PLIST, "%s plist is not a dictionary", format);
+    if (plist_get_node_type(*root) != PLIST_DICT) {
+        plist_free(*root);
+        *root = NULL;
+        return mp_fail(err, MP_ERR_PLIST, "%s plist is not a dictionary", *format);
     }
-    *entries = plist_dict_get_size(root);
-    plist_t id = plist_dict_get_item(root, "CFBundleIdentifier");
-    if (id && plist_get_node_type(id) == PLIST_STRING)
-        plist_get_string_val(id, identifier);
-    plist_free(root);
+    return MP_OK;
+}
+
+char *mp_plist_dict_string(plist_t dict, const char *key)
+{
+    plist_t node = plist_dict_get_item(dict, key);
+    char *value = NULL;
+    if (node && plist_get_node_type(node) == PLIST_STRING)
+        plist_get_string_val(node, &value);
+    return value;
+}
+
+mp_status mp_plist_to_xml_bytes(plist_t root, uint8_t **out, size_t *out_len, mp_error *err)
+{
+    char *xml = NULL;
+    uint32_t xml_len = 0;
+    plist_to_xml(root, &xml, &xml_len);
+    if (!xml)
+        return mp_fail(err, MP_ERR_PLIST, "cannot write the plist as XML");
+    *out = malloc(xml_len ? xml_len : 1);
+    if (*out)
+        memcpy(*out, xml, xml_len);
+    plist_to_xml_free(xml);
+    if (!*out)
+        return mp_fail(err, MP_ERR_NOMEM, "out of memory");
+    *out_len = xml_len;
     return MP_OK;
 }
 
@@ -87,46 +106,26 @@ mp_status mp_plist_for_embedding(const uint8_t *in, size_t len, bool keep_binary
     *out_len = 0;
     plist_t root;
     const char *format;
-    mp_status st = parse(in, len, &root, &format, err);
+    mp_status st = parse_dict(in, len, &root, &format, err);
     if (st != MP_OK)
         return st;
-    if (plist_get_node_type(root) != PLIST_DICT) {
-        plist_free(root);
-        return mp_fail(err, MP_ERR_PLIST, "%s plist is not a dictionary", format);
-    }
-    plist_t id = plist_dict_get_item(root, "CFBundleIdentifier");
-    char *ident = NULL;
-    if (id && plist_get_node_type(id) == PLIST_STRING)
-        plist_get_string_val(id, &ident);
+    char *ident = mp_plist_dict_string(root, "CFBundleIdentifier");
     bool ident_ok = ident && ident[0];
     free(ident);
     if (!ident_ok) {
         plist_free(root);
         return mp_fail(err, MP_ERR_PLIST, "plist has no CFBundleIdentifier string (macOS needs it to name the program)");
     }
-    bool verbatim = strcmp(format, "XML") == 0 || (keep_binary && strcmp(format, "binary") == 0);
-    if (verbatim) {
+    if (strcmp(format, "XML") != 0 && !(keep_binary && strcmp(format, "binary") == 0)) {
+        st = mp_plist_to_xml_bytes(root, out, out_len, err);
         plist_free(root);
-        *out = malloc(len);
-        if (!*out)
-            return mp_fail(err, MP_ERR_NOMEM, "out of memory");
-        memcpy(*out, in, len);
-        *out_len = len;
-        return MP_OK;
+        return st;
     }
-    char *xml = NULL;
-    uint32_t xml_len = 0;
-    plist_to_xml(root, &xml, &xml_len);
     plist_free(root);
-    if (!xml)
-        return mp_fail(err, MP_ERR_PLIST, "cannot convert the %s plist to XML", format);
-    *out = malloc(xml_len ? xml_len : 1);
-    if (!*out) {
-        plist_to_xml_free(xml);
+    *out = malloc(len);
+    if (!*out)
         return mp_fail(err, MP_ERR_NOMEM, "out of memory");
-    }
-    memcpy(*out, xml, xml_len);
-    *out_len = xml_len;
-    plist_to_xml_free(xml);
+    memcpy(*out, in, len);
+    *out_len = len;
     return MP_OK;
 }

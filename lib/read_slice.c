@@ -12,18 +12,6 @@
 
 #define WHERE_LEN 512
 
-static bool is_zerofill(uint32_t flags)
-{
-    uint32_t type = flags & SECTION_TYPE;
-    return type == S_ZEROFILL || type == S_GB_ZEROFILL || type == S_THREAD_LOCAL_ZEROFILL;
-}
-
-/* True when a section occupies bytes in the file. */
-static bool in_file(const mp_section *sec)
-{
-    return sec->size > 0 && !is_zerofill(sec->flags);
-}
-
 static mp_status parse_header(mp_image *img, mp_slice *s, mp_error *err, const char *where)
 {
     if (s->size < 4)
@@ -88,6 +76,9 @@ static mp_status add_section(mp_slice *s, size_t seg_index, const uint8_t *p, ui
     sec->ordinal = (unsigned)s->nsects;
     return MP_OK;
 }
+
+static mp_status check_table_range(const mp_slice *s, uint32_t lc_index, const char *what, uint64_t off, uint64_t size,
+                                   mp_error *err, const char *where);
 
 static mp_status parse_segment(mp_slice *s, uint32_t lc_index, mp_error *err, const char *where)
 {
@@ -160,7 +151,9 @@ static mp_status parse_segment(mp_slice *s, uint32_t lc_index, mp_error *err, co
                            "%s: load command %u at offset %#x: section %s,%s [%#llx, +%#llx) lies outside segment %s VM range",
                            where, lc_index, lc->off, sec->segname, sec->sectname, (unsigned long long)sec->addr,
                            (unsigned long long)sec->size, seg->name);
-        if (!in_file(sec))
+        if (check_table_range(s, lc_index, "relocations", sec->reloff, (uint64_t)sec->nreloc * 8, err, where))
+            return MP_ERR_MALFORMED;
+        if (!mp_section_in_file(sec))
             continue;
         if ((uint64_t)sec->offset < seg->fileoff ||
             (uint64_t)sec->offset + sec->size > seg->fileoff + seg->filesize)
@@ -194,6 +187,21 @@ static mp_status check_data_range(const mp_slice *s, uint32_t lc_index, const ch
                    (unsigned long long)s->size);
 }
 
+/* A table machoplist rewrites in place (symbols, relocations): inside the
+ * slice and clear of the header and load commands, so that renumbering
+ * section ordinals can never touch them. */
+static mp_status check_table_range(const mp_slice *s, uint32_t lc_index, const char *what, uint64_t off, uint64_t size,
+                                   mp_error *err, const char *where)
+{
+    mp_status st = check_data_range(s, lc_index, what, off, size, err, where);
+    if (st != MP_OK || size == 0 || off >= s->lc_end)
+        return st;
+    return mp_fail(err, MP_ERR_MALFORMED,
+                   "%s: load command %u at offset %#x: %s at %#llx: inside the header and load commands (which end at %#llx)",
+                   where, lc_index, s->lcs[lc_index].off, what, (unsigned long long)off,
+                   (unsigned long long)s->lc_end);
+}
+
 static mp_status parse_other_command(mp_slice *s, uint32_t i, mp_error *err, const char *where)
 {
     const mp_lc *lc = &s->lcs[i];
@@ -207,14 +215,19 @@ static mp_status parse_other_command(mp_slice *s, uint32_t i, mp_error *err, con
         s->nsyms = mp_le32(p + 12);
         s->stroff = mp_le32(p + 16);
         s->strsize = mp_le32(p + 20);
-        if (check_data_range(s, i, "symbol table", s->symoff,
+        if (check_table_range(s, i, "symbol table", s->symoff,
                              (uint64_t)s->nsyms * (s->is64 ? NLIST_64_SIZE : NLIST_SIZE), err, where) ||
             check_data_range(s, i, "string table", s->stroff, s->strsize, err, where))
             return MP_ERR_MALFORMED;
         return MP_OK;
     case LC_DYSYMTAB:
-        if (lc->cmdsize >= 80)
-            s->dysymtab_lc = (int)i;
+        if (lc->cmdsize < 80)
+            break;
+        s->dysymtab_lc = (int)i;
+        if (check_table_range(s, i, "external relocations", mp_le32(p + 64), (uint64_t)mp_le32(p + 68) * 8, err,
+                              where) ||
+            check_table_range(s, i, "local relocations", mp_le32(p + 72), (uint64_t)mp_le32(p + 76) * 8, err, where))
+            return MP_ERR_MALFORMED;
         return MP_OK;
     case LC_UUID:
         if (lc->cmdsize < 24)
@@ -387,7 +400,7 @@ static mp_status check_overlaps(mp_slice *s, mp_error *err, const char *where)
     }
     k = 0;
     for (size_t i = 0; i < s->nsects; i++) {
-        if (!in_file(&s->sects[i]))
+        if (!mp_section_in_file(&s->sects[i]))
             continue;
         r[3 * k] = s->sects[i].offset;
         r[3 * k + 1] = s->sects[i].offset + s->sects[i].size;
@@ -422,7 +435,7 @@ static mp_status compute_layout(mp_slice *s, mp_error *err, const char *where)
             /* Its bytes are read at offset/size: a zerofill one was never
              * checked against the file. */
             const mp_section *sec = &s->sects[i];
-            if (sec->size && is_zerofill(sec->flags)) {
+            if (sec->size && mp_is_zerofill(sec->flags)) {
                 uint32_t lci = s->segs[sec->segment].lc_index;
                 return mp_fail(err, MP_ERR_MALFORMED,
                                "%s: load command %u at offset %#x: section __TEXT,__info_plist is zerofill (flags %#x) but holds %llu bytes",
@@ -454,7 +467,7 @@ static mp_status compute_layout(mp_slice *s, mp_error *err, const char *where)
     uint64_t low = text->filesize, high = s->lc_end;
     for (size_t i = text->first_section; i < text->first_section + text->nsects; i++) {
         const mp_section *sec = &s->sects[i];
-        if (!in_file(sec))
+        if (!mp_section_in_file(sec))
             continue;
         if (sec->offset < low)
             low = sec->offset;

@@ -17,12 +17,6 @@
 
 #define MP_MAX_SEG_ALIGN 15u /* cctools MAXSEGALIGN */
 
-static bool is_zerofill(uint32_t flags)
-{
-    uint32_t type = flags & SECTION_TYPE;
-    return type == S_ZEROFILL || type == S_GB_ZEROFILL || type == S_THREAD_LOCAL_ZEROFILL;
-}
-
 /* guess_align(): the lowest set bit of vmaddr, clamped to [min, 15]; 15 for 0. */
 static uint32_t guess_align(uint64_t vmaddr, uint32_t min)
 {
@@ -63,7 +57,7 @@ static uint64_t low_fileoff(const mp_slice *s)
         }
         for (size_t k = g->first_section; k < g->first_section + g->nsects; k++) {
             const mp_section *c = &s->sects[k];
-            if (c->size != 0 && !is_zerofill(c->flags) && c->offset < low)
+            if (c->size != 0 && !mp_is_zerofill(c->flags) && c->offset < low)
                 low = c->offset;
         }
     }

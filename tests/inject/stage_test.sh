@@ -74,4 +74,21 @@ assert_eq "$MP_FIXTURES/hello-arm64-headerpad: plist has no CFBundleIdentifier s
 printf 'hello' > "$MP_WORK/junk.plist"
 assert_exit 8 "junk plist" -- "$tool" "$MP_WORK/junk.plist" "$MP_FIXTURES/hello-arm64-headerpad" "$MP_WORK/x"
 assert_eq "$MP_FIXTURES/hello-arm64-headerpad: not a plist (neither XML, binary nor JSON)" "$MP_ERR" "junk plist message"
+# Regression (found by fuzz_inject): a relocation table pointing into the
+# header made ordinal renumbering rewrite the header. Such files are refused.
+python3 - "$MP_FIXTURES/hello-arm64-headerpad" "$MP_WORK/reloc-in-header" <<'PY'
+import struct, sys
+d = bytearray(open(sys.argv[1], "rb").read())
+off = 32
+for _ in range(struct.unpack_from("<I", d, 16)[0]):
+    cmd, size = struct.unpack_from("<II", d, off)
+    if cmd == 0x19 and d[off + 8:off + 14] == b"__TEXT":
+        struct.pack_into("<II", d, off + 72 + 56, 0, 1)  # first section: reloff 0, nreloc 1
+        break
+    off += size
+open(sys.argv[2], "wb").write(d)
+PY
+assert_exit 5 "relocations in the header" -- "$tool" "$plist" "$MP_WORK/reloc-in-header" "$MP_WORK/x"
+assert_eq "$MP_WORK/reloc-in-header: slice 0 (arm64): load command 1 at offset 0x68: relocations at 0: inside the header and load commands (which end at 0x5c8)" "$MP_ERR" "relocations-in-header message"
+[ ! -e "$MP_WORK/x" ] && mp_ok || mp_fail "refused input produced output"
 mp_done
