@@ -126,7 +126,7 @@ static int write_backup(batch_out *o, const char *path, const uint8_t *bytes, si
 static mp_status probe_not_macho(const char *path, mp_error *err)
 {
     uint8_t head[4096];
-    int fd = open(path, O_RDONLY);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return MP_OK;
     ssize_t n;
@@ -171,37 +171,45 @@ static batch_result inject_one(const batch_file *f, void *vctx, batch_out *o, in
         bo_note(o, "%s; skipped", err.message);
         return BATCH_SKIPPED;
     }
-    if (mp_image_open(path, &img, &err) != MP_OK) {
-        if (f->from_walk && err.status == MP_ERR_NOT_MACHO) {
-            bo_note(o, "%s; skipped", err.message);
-            return BATCH_SKIPPED;
-        }
+    /* Another process editing the file (machoplist, or a program using the
+     * library) goes before or after this read-modify-write, never between. */
+    mp_lock *lock = NULL;
+    if (!opt->dry_run && mp_lock_path(path, &lock, &err) != MP_OK) {
         *rc_out = bo_report(o, &err);
         return BATCH_REFUSED;
     }
-    const char *kind = f->from_walk ? not_executable(img) : NULL;
-    if (kind) {
-        bo_note(o, "%s: Mach-O %s, not an executable; skipped", path, kind);
-        mp_image_free(img);
-        return BATCH_SKIPPED;
-    }
-    size_t before_size;
-    const uint8_t *before_view = mp_image_bytes(img, &before_size);
-    uint8_t *before = malloc(before_size ? before_size : 1);
-    if (!before) {
-        mp_image_free(img);
-        bo_error(o, "%s: out of memory", path);
-        *rc_out = MP_ERR_NOMEM;
-        return BATCH_REFUSED;
-    }
-    memcpy(before, before_view, before_size);
-
-    uint8_t *generated = NULL;
+    uint8_t *before = NULL, *generated = NULL;
     size_t generated_len = 0;
     char identifier[256] = "";
     mp_plan *plan = NULL;
     mp_status st = MP_OK;
     batch_result result = BATCH_CHANGED;
+    int rc = 0;
+    if (mp_image_open(path, &img, &err) != MP_OK) {
+        if (f->from_walk && err.status == MP_ERR_NOT_MACHO) {
+            bo_note(o, "%s; skipped", err.message);
+            result = BATCH_SKIPPED;
+        } else {
+            rc = bo_report(o, &err);
+        }
+        goto out;
+    }
+    const char *kind = f->from_walk ? not_executable(img) : NULL;
+    if (kind) {
+        bo_note(o, "%s: Mach-O %s, not an executable; skipped", path, kind);
+        result = BATCH_SKIPPED;
+        goto out;
+    }
+    size_t before_size;
+    const uint8_t *before_view = mp_image_bytes(img, &before_size);
+    before = malloc(before_size ? before_size : 1);
+    if (!before) {
+        bo_error(o, "%s: out of memory", path);
+        rc = MP_ERR_NOMEM;
+        goto out;
+    }
+    memcpy(before, before_view, before_size);
+
     if (opt->remove) {
         st = mp_plan_remove(img, &plan, &err);
     } else {
@@ -214,7 +222,6 @@ static batch_result inject_one(const batch_file *f, void *vctx, batch_out *o, in
         if (st == MP_OK)
             st = mp_plan_inject(img, plist, plist_len, &opt->inject, &plan, &err);
     }
-    int rc = 0;
     if (st != MP_OK) {
         rc = bo_report(o, &err);
         goto out;
@@ -271,6 +278,7 @@ static batch_result inject_one(const batch_file *f, void *vctx, batch_out *o, in
             print_next_steps(o, target, f->batch);
     }
 out:
+    mp_lock_release(lock);
     free(before);
     free(generated);
     mp_plan_free(plan);

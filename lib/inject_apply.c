@@ -11,11 +11,23 @@
 #define R_SCATTERED 0x80000000u
 #define R_ABS 0u
 
+/* True when [off, off+len) lies inside __LINKEDIT's file bytes. Symbol and
+ * relocation tables are renumbered only there: dyld reads them from
+ * __LINKEDIT alone, and a table whose offset points elsewhere (at the header,
+ * the load commands, section bytes) must not be rewritten as one. */
+static bool in_linkedit(const mp_slice *s, uint64_t off, uint64_t len)
+{
+    if (s->linkedit_seg < 0)
+        return false;
+    const mp_segment *le = &s->segs[s->linkedit_seg];
+    return off >= le->fileoff && mp_range_ok(le->filesize, off - le->fileoff, len);
+}
+
 /* Remaps one relocation table [off, off + n*8) in place (or counts). */
 static void remap_relocs(const mp_slice *s, uint8_t *data, uint64_t off, uint64_t n, const uint8_t *map,
                          uint32_t *count, uint32_t *orphans)
 {
-    if (n == 0 || !mp_range_ok(s->size, off, n * RELOC_SIZE))
+    if (n == 0 || !mp_range_ok(s->size, off, n * RELOC_SIZE) || !in_linkedit(s, off, n * RELOC_SIZE))
         return;
     for (uint64_t i = 0; i < n; i++) {
         const uint8_t *r = s->data + off + i * RELOC_SIZE;
@@ -42,7 +54,8 @@ void mp_remap_ordinals(const mp_slice *s, uint8_t *data, const uint8_t map[MAX_S
                        uint32_t *relocations, uint32_t *orphans)
 {
     *symbols = *relocations = *orphans = 0;
-    if (s->symtab_lc >= 0) {
+    if (s->symtab_lc >= 0 &&
+        in_linkedit(s, s->symoff, (uint64_t)s->nsyms * (s->is64 ? NLIST_64_SIZE : NLIST_SIZE))) {
         uint32_t entry = s->is64 ? NLIST_64_SIZE : NLIST_SIZE;
         /* The reader checked the table lies inside the slice. */
         for (uint32_t i = 0; i < s->nsyms; i++) {

@@ -105,7 +105,7 @@ mp_status mp_plist_for_embedding(const uint8_t *in, size_t len, bool keep_binary
     *out = NULL;
     *out_len = 0;
     plist_t root;
-    const char *format;
+    const char *format = "";
     mp_status st = parse_dict(in, len, &root, &format, err);
     if (st != MP_OK)
         return st;

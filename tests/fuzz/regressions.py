@@ -55,9 +55,61 @@ def control_chars_in_name(b, path):
                f"__TEXT,__te?xt?[31m [{addr:#x}, +{size:#x}) lies outside segment __TEXT VM range")
 
 
+def sections(b):
+    """(segname, sectname, header offset, load command index, lc offset) in ordinal order."""
+    for i, off, cmd, _ in load_commands(b):
+        if cmd != LC_SEGMENT_64:
+            continue
+        for k in range(struct.unpack_from("<I", b, off + 64)[0]):
+            h = section_header(b, off, k)
+            yield b[h + 16:h + 32].rstrip(b"\0"), b[h:h + 16].rstrip(b"\0"), h, i, off
+
+
+def find_section(b, seg, sect):
+    for ordinal, (g, n, h, i, off) in enumerate(sections(b), 1):
+        if (g, n) == (seg, sect):
+            return ordinal, h, i, off
+    raise KeyError(sect)
+
+
+# Finding 2 (fuzz_inject): a section's relocation table (reloff 0, nreloc 4)
+# lay over the Mach-O header; renumbering section ordinals after the inject
+# rewrote "relocations" there and turned filetype 2 (execute) into 3. Fix
+# (lead, lib/read_slice.c check_table_range): symbol and relocation tables
+# inside the header and load commands are refused as malformed.
+def relocs_in_header(b, path):
+    _, h, lci, lcoff = find_section(b, b"__DATA", b"__data")
+    struct.pack_into("<II", b, h + 56, 0, 4)
+    lc_end = 32 + struct.unpack_from("<I", b, 20)[0]
+    return 5, (f"{path}: slice 0 (x86_64): load command {lci} at offset {lcoff:#x}: relocations at 0: "
+               f"inside the header and load commands (which end at {lc_end:#x})")
+
+
+# Same finding, beyond the load commands: a relocation table pointing at
+# __TEXT,__text must not be renumbered (it would rewrite code bytes, or the
+# plist itself when the table overlaps the section's old bytes). Fix:
+# lib/inject_apply.c renumbers symbol and relocation tables only inside
+# __LINKEDIT, where dyld reads them.
+def relocs_in_text(b, path):
+    _, text_h, _, _ = find_section(b, b"__TEXT", b"__text")
+    text_off = struct.unpack_from("<I", b, text_h + 48)[0]
+    first_data = 1 + sum(1 for g, *_ in sections(b) if g == b"__TEXT")  # moves up by one after the inject
+    _, h, _, _ = find_section(b, b"__DATA", b"__data")
+    struct.pack_into("<II", b, h + 56, text_off, 1)
+    struct.pack_into("<II", b, text_off, 0, first_data | 3 << 25)  # non-extern, 8 bytes, section first_data
+    entry = bytes(b[text_off:text_off + 8])
+
+    def post(out):
+        return (out[text_off:text_off + 8] == entry,
+                f"__text bytes at {text_off:#x} rewritten: {out[text_off:text_off + 8].hex()}, were {entry.hex()}")
+    return 0, None, post
+
+
 REGRESSIONS = [
-    # name, fixture, patch(bytearray, path) -> (exit code, message), tool
+    # name, fixture, patch(bytearray, path) -> (exit code, message or None, [post-check]), tool
     ("control-chars-in-name", "hello-x86_64", control_chars_in_name, "show"),
+    ("relocs-in-header", "hello-x86_64", relocs_in_header, "show"),
+    ("relocs-in-text", "hello-x86_64-headerpad", relocs_in_text, "inject"),
 ]
 
 
@@ -93,7 +145,7 @@ def main():
             print(f"note: fixture {fixture} not built; {name} skipped")
             continue
         path = os.path.join(work, name)
-        data, (want_rc, want_msg) = build(fixtures, fixture, patch, path)
+        data, (want_rc, want_msg, *post) = build(fixtures, fixture, patch, path)
         with open(path, "wb") as f:
             f.write(data)
         if tool == "show":
@@ -103,9 +155,18 @@ def main():
                            path, path + ".out"], ""
         r = subprocess.run(cmd, capture_output=True)
         err = r.stderr.decode("utf-8", "replace")
-        for ok, what in ((r.returncode == want_rc, f"exit {r.returncode}, expected {want_rc}"),
-                         (err == prefix + want_msg + "\n", f"stderr {err!r}, expected {prefix + want_msg + chr(10)!r}"),
-                         (tool != "show" or r.stdout == b"", f"stdout {r.stdout[:200]!r}, expected nothing")):
+        want_err = prefix + want_msg + "\n" if want_msg is not None else ""
+        results = [(r.returncode == want_rc, f"exit {r.returncode}, expected {want_rc}"),
+                   (err == want_err, f"stderr {err!r}, expected {want_err!r}")]
+        if tool == "show" and want_rc != 0:
+            results.append((r.stdout == b"", f"stdout {r.stdout[:200]!r}, expected nothing"))
+        for check in post:
+            if os.path.exists(path + ".out"):
+                with open(path + ".out", "rb") as f:
+                    results.append(check(f.read()))
+            else:
+                results.append((False, "no output file written"))
+        for ok, what in results:
             checks += 1
             if not ok:
                 failures += 1

@@ -63,7 +63,7 @@ while read -r h; do
     failed=1
     echo "FAIL: $h exited $rc" >&2
     grep -E -A 25 '^==[0-9]+==ERROR|runtime error|^SUMMARY|deadly signal|Test unit written' "$log" | head -n 60 >&2
-    for a in $(ls -t "$out/artifacts" | head -n 3); do
+    for a in $(ls -t "$out/artifacts" | grep "^$h-" | head -n 3); do
       echo "reproduce: $out/bin/$h $out/artifacts/$a" >&2
     done
   fi

@@ -5,6 +5,7 @@
 # library's message on stderr. `machoplist inject` when the CLI has it, else
 # the test tool inject_nosign (plan + apply + mp_image_write, no signing).
 have_cli_inject() { "$MP_CLI" help 2>/dev/null | grep -q '^  inject '; }
+# shellcheck disable=SC2034
 inject_cmd() {
   if have_cli_inject; then
     INJECT=("$MP_CLI" inject --plist "$MP_SRC/fixtures/Info.plist" "$1")
@@ -15,7 +16,8 @@ inject_cmd() {
   fi
 }
 # The shim and an ASan-built program: the shim comes first in the link order.
-preload_env() { echo "LD_PRELOAD=$MP_FAILWRITE_SO" "ASAN_OPTIONS=${ASAN_OPTIONS:-}:verify_asan_link_order=0"; }
+# shellcheck disable=SC2034
+PRELOAD_ENV=("LD_PRELOAD=$MP_FAILWRITE_SO" "ASAN_OPTIONS=${ASAN_OPTIONS:-}:verify_asan_link_order=0")
 sha() { sha256sum < "$1" | cut -d' ' -f1; }
 # Names in a directory, one line, sorted (temporaries included).
 dir_list() { (cd "$1" && ls -A | sort | tr '\n' ' '); }

@@ -24,13 +24,13 @@ new="$(sha "$f")"
 
 # The shim loaded but idle is transparent.
 cp "$fixture" "$f"
-assert_exit 0 "inject with the idle shim" -- env $(preload_env) "${INJECT[@]}"
+assert_exit 0 "inject with the idle shim" -- env "${PRELOAD_ENV[@]}" "${INJECT[@]}"
 assert_eq "$new" "$(sha "$f")" "result with the idle shim"
 
 check_fault() { # MODE EXPECTED_ERROR
   cp "$fixture" "$f"
   chmod 0755 "$f"
-  assert_exit 3 "MP_FAILWRITE=$1" -- env $(preload_env) MP_FAILWRITE="$1" "${INJECT[@]}"
+  assert_exit 3 "MP_FAILWRITE=$1" -- env "${PRELOAD_ENV[@]}" MP_FAILWRITE="$1" "${INJECT[@]}"
   assert_eq "$MSG_PREFIX$f: $2" "$MP_ERR" "MP_FAILWRITE=$1 message"
   assert_eq "$old" "$(sha "$f")" "MP_FAILWRITE=$1 leaves the file byte-identical"
   assert_eq "hello " "$(dir_list "$d")" "MP_FAILWRITE=$1 leaves no temporary"

@@ -96,6 +96,7 @@ try:
     check(new != old, "clean run did not change the file")
     check(temps() == [], f"clean run left {temps()}")
     print(f"{size_mb} MiB file, clean run {duration:.3f} s, seed {seed}")
+    reset()  # every killed run starts from the old bytes
 
     rng = random.Random(seed)
     outcomes = {"old": 0, "new": 0, "completed": 0, "temp-left": 0}

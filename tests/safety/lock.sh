@@ -40,7 +40,7 @@ run_together() {
   shift
   for a in "$@"; do
     # shellcheck disable=SC2086
-    env $(preload_env) MP_DELAY_RENAME_MS="$delay" "$tool" $a > "$MP_WORK/out.$i" 2> "$MP_WORK/err.$i" &
+    env "${PRELOAD_ENV[@]}" MP_DELAY_RENAME_MS="$delay" "$tool" $a > "$MP_WORK/out.$i" 2> "$MP_WORK/err.$i" &
     pids+=($!)
     i=$((i + 1))
   done
@@ -92,7 +92,7 @@ assert_eq "hello " "$(dir_list "$d")" "two plists: no temporary"
 
 # A holder killed mid-write releases the lock; the next run cleans up after it.
 cp "$fixture" "$f"
-env $(preload_env) MP_DELAY_RENAME_MS=20000 "$tool" "$plist" "$f" > /dev/null 2>&1 &
+env "${PRELOAD_ENV[@]}" MP_DELAY_RENAME_MS=20000 "$tool" "$plist" "$f" > /dev/null 2>&1 &
 holder=$!
 for _ in $(seq 200); do [ -n "$(ls -A "$d" | grep machoplist)" ] && break; sleep 0.05; done
 assert_eq "1" "$(ls -A "$d" | grep -c '^\.hello\.machoplist-')" "holder's temporary exists"

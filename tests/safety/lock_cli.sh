@@ -20,7 +20,7 @@ mkdir -p "$d"
 f="$d/hello"
 cp "$MP_FIXTURES/hello-arm64-headerpad" "$f"
 
-env $(preload_env) MP_DELAY_RENAME_MS=1500 "$MP_SAFETY_INJECT" "$plist_b" "$f" > "$MP_WORK/holder.out" 2>&1 &
+env "${PRELOAD_ENV[@]}" MP_DELAY_RENAME_MS=1500 "$MP_SAFETY_INJECT" "$plist_b" "$f" > "$MP_WORK/holder.out" 2>&1 &
 holder=$!
 for _ in $(seq 200); do ls -A "$d" | grep -q '^\.hello\.machoplist-' && break; sleep 0.02; done
 assert_exit 0 "inject while the lock is held" -- timeout 30 "$MP_CLI" inject --plist "$plist" "$f"
