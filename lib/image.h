@@ -120,6 +120,12 @@ static inline bool mp_section_in_file(const mp_section *sec)
     return sec->size > 0 && !mp_is_zerofill(sec->flags);
 }
 
+/* A CodeDirectory's page size in bytes; 0 means one page for everything. */
+static inline uint32_t mp_cd_page_size(const mp_cd *cd)
+{
+    return cd->page_shift && cd->page_shift < 32 ? 1u << cd->page_shift : 0;
+}
+
 /* Reader entry points (read_image.c). data is owned by the image on success
  * and freed on failure. */
 mp_status mp_image_parse(uint8_t *data, size_t size, const char *name, mp_image **out, mp_error *err);

@@ -146,7 +146,7 @@ mp_status mp_image_signature(const mp_image *img, size_t slice, mp_signature_inf
     out->hash_type = cd->hash_type;
     out->hash_size = cd->hash_size;
     out->hash_name = mp_hash_name(cd->hash_type);
-    out->page_size = cd->page_shift ? (cd->page_shift < 32 ? 1u << cd->page_shift : 0) : 0;
+    out->page_size = mp_cd_page_size(cd);
     out->n_special_slots = cd->n_special;
     out->n_code_slots = cd->n_code;
     out->code_limit = cd->code_limit;

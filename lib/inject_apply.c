@@ -23,6 +23,20 @@ static bool in_linkedit(const mp_slice *s, uint64_t off, uint64_t len)
     return off >= le->fileoff && mp_range_ok(le->filesize, off - le->fileoff, len);
 }
 
+/* The new ordinal for a reference to old section sect, or 0 when it stays:
+ * counts the change in *count, or in *orphans when the section goes away. */
+static uint8_t remapped(const uint8_t *map, uint32_t sect, uint32_t *count, uint32_t *orphans)
+{
+    if (map[sect] == 0) {
+        (*orphans)++;
+        return 0;
+    }
+    if (map[sect] == sect)
+        return 0;
+    (*count)++;
+    return map[sect];
+}
+
 /* Remaps one relocation table [off, off + n*8) in place (or counts). */
 static void remap_relocs(const mp_slice *s, uint8_t *data, uint64_t off, uint64_t n, const uint8_t *map,
                          uint32_t *count, uint32_t *orphans)
@@ -38,15 +52,9 @@ static void remap_relocs(const mp_slice *s, uint8_t *data, uint64_t off, uint64_
         uint32_t sect = info & 0xffffff;
         if (is_extern || sect == R_ABS || sect > MAX_SECT)
             continue;
-        if (map[sect] == 0) {
-            (*orphans)++;
-            continue;
-        }
-        if (map[sect] == sect)
-            continue;
-        (*count)++;
-        if (data)
-            mp_put_le32(data + off + i * RELOC_SIZE + 4, (info & ~0xffffffu) | map[sect]);
+        uint8_t to = remapped(map, sect, count, orphans);
+        if (to && data)
+            mp_put_le32(data + off + i * RELOC_SIZE + 4, (info & ~0xffffffu) | to);
     }
 }
 
@@ -64,15 +72,9 @@ void mp_remap_ordinals(const mp_slice *s, uint8_t *data, const uint8_t map[MAX_S
             bool has_sect = (type & N_STAB) ? sect != 0 : (type & N_TYPE) == N_SECT;
             if (!has_sect || sect == 0)
                 continue;
-            if (map[sect] == 0) {
-                (*orphans)++;
-                continue;
-            }
-            if (map[sect] == sect)
-                continue;
-            (*symbols)++;
-            if (data)
-                data[off + 5] = map[sect];
+            uint8_t to = remapped(map, sect, symbols, orphans);
+            if (to && data)
+                data[off + 5] = to;
         }
     }
     for (size_t i = 0; i < s->nsects; i++)

@@ -169,7 +169,7 @@ static void check_cd(mp_verify_report *r, const mp_image *img, size_t i, const m
         mp_verify_problem(r, img, i, "%s CodeDirectory page size 2^%u is not supported", hn, cd->page_shift);
         return;
     }
-    uint32_t page = cd->page_shift ? 1u << cd->page_shift : 0;
+    uint32_t page = mp_cd_page_size(cd);
     if (limit > s->size) {
         mp_verify_problem(r, img, i, "%s CodeDirectory codeLimit %#llx lies past the end of the slice", hn,
                           (unsigned long long)limit);
@@ -276,7 +276,7 @@ static void describe(const mp_slice *s, mp_verify_slice *v)
     v->flags = best->flags;
     v->n_code_slots = best->n_code;
     v->n_special_slots = best->n_special;
-    v->page_size = best->page_shift && best->page_shift < 32 ? 1u << best->page_shift : 0;
+    v->page_size = mp_cd_page_size(best);
     v->hash_name = mp_hash_name(best->hash_type);
     v->hash_size = best->hash_size;
     v->runtime_version = best->version >= CS_SUPPORTSRUNTIME ? best->runtime : 0;
