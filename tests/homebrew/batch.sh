@@ -92,8 +92,11 @@ assert_eq "machoplist: note: $t/sub-link/prog: the same file is listed already; 
 
 # On a terminal, a progress line on stderr, cleared at the end.
 python3 - "$mp" "$d" >"$MP_WORK/pty.txt" <<'PY'
-import os, pty, subprocess, sys
+import fcntl, os, pty, struct, subprocess, sys, termios
 master, slave = pty.openpty()
+# A wide terminal, so the progress line shows the whole path whatever the
+# checkout's path length (narrower terminals shorten it with "...").
+fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 1000, 0, 0))
 p = subprocess.Popen([sys.argv[1], "inject", "-r", sys.argv[2]], stdout=subprocess.DEVNULL, stderr=slave)
 os.close(slave)
 data = b""
