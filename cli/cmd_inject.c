@@ -95,7 +95,7 @@ static void print_next_steps(batch_out *o, const char *path, bool batch)
         bo_printf(o, GENERIC_NEXT_STEP "; check with 'machoplist verify %s'\n", path);
 }
 
-static int write_backup(batch_out *o, const char *path, const uint8_t *bytes, size_t size, bool quiet)
+static int write_backup(batch_out *o, const char *path, const mp_image *original, bool quiet)
 {
     char backup[4096];
     if (snprintf(backup, sizeof backup, "%s.bak", path) >= (int)sizeof backup) {
@@ -107,12 +107,8 @@ static int write_backup(batch_out *o, const char *path, const uint8_t *bytes, si
             bo_printf(o, "  backup %s exists already; kept as it is\n", backup);
         return 0;
     }
-    mp_image *copy = NULL;
     mp_error err;
-    if (mp_image_open_memory(bytes, size, path, &copy, &err) != MP_OK)
-        return bo_report(o, &err);
-    mp_status st = mp_image_write(copy, backup, &err);
-    mp_image_free(copy);
+    mp_status st = mp_image_write(original, backup, &err);
     if (st != MP_OK)
         return bo_report(o, &err);
     if (!quiet)
@@ -178,7 +174,8 @@ static batch_result inject_one(const batch_file *f, void *vctx, batch_out *o, in
         *rc_out = bo_report(o, &err);
         return BATCH_REFUSED;
     }
-    uint8_t *before = NULL, *generated = NULL;
+    mp_image *before = NULL;
+    uint8_t *generated = NULL;
     size_t generated_len = 0;
     char identifier[256] = "";
     mp_plan *plan = NULL;
@@ -200,15 +197,10 @@ static batch_result inject_one(const batch_file *f, void *vctx, batch_out *o, in
         result = BATCH_SKIPPED;
         goto out;
     }
-    size_t before_size;
-    const uint8_t *before_view = mp_image_bytes(img, &before_size);
-    before = malloc(before_size ? before_size : 1);
-    if (!before) {
-        bo_error(o, "%s: out of memory", path);
-        rc = MP_ERR_NOMEM;
+    if (mp_image_copy(img, &before, &err) != MP_OK) {
+        rc = bo_report(o, &err);
         goto out;
     }
-    memcpy(before, before_view, before_size);
 
     if (opt->remove) {
         st = mp_plan_remove(img, &plan, &err);
@@ -244,9 +236,7 @@ static batch_result inject_one(const batch_file *f, void *vctx, batch_out *o, in
         rc = MP_ERR_SIGNATURE;
         goto out;
     }
-    size_t after_size;
-    const uint8_t *after = mp_image_bytes(img, &after_size);
-    bool same = after_size == before_size && memcmp(after, before, after_size) == 0;
+    bool same = mp_image_same_bytes(img, before);
     if (opt->dry_run) {
         result = same ? BATCH_UP_TO_DATE : BATCH_CHANGED;
         goto out;
@@ -259,7 +249,7 @@ static batch_result inject_one(const batch_file *f, void *vctx, batch_out *o, in
         result = BATCH_UP_TO_DATE;
         goto out;
     }
-    if (opt->backup && !opt->output && (rc = write_backup(o, path, before, before_size, opt->quiet)) != 0)
+    if (opt->backup && !opt->output && (rc = write_backup(o, path, before, opt->quiet)) != 0)
         goto out;
     const char *target = opt->output ? opt->output : path;
     if ((st = mp_image_write(img, target, &err)) != MP_OK) {
@@ -279,7 +269,7 @@ static batch_result inject_one(const batch_file *f, void *vctx, batch_out *o, in
     }
 out:
     mp_lock_release(lock);
-    free(before);
+    mp_image_free(before);
     free(generated);
     mp_plan_free(plan);
     mp_image_free(img);

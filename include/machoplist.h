@@ -66,7 +66,16 @@ mp_status mp_image_open_memory(const void *data, size_t size, const char *name,
                                mp_image **out, mp_error *err);
 void mp_image_free(mp_image *image);
 
-/* The file's current bytes (after any in-memory edit), borrowed. */
+/* A copy of an image as it is now, for comparing or writing later. Cheap: the
+ * copy shares the file's pages instead of duplicating them. */
+mp_status mp_image_copy(const mp_image *image, mp_image **out, mp_error *err);
+/* 1 when both images hold the same bytes, else 0. Pages both share with the
+ * same file are equal without being read. */
+int mp_image_same_bytes(const mp_image *a, const mp_image *b);
+
+/* The file's current bytes (after any in-memory edit), borrowed, read-only.
+ * A file is mapped, not read: touching every byte makes every page resident;
+ * the library's own passes (sign, verify, write) keep memory flat instead. */
 const uint8_t *mp_image_bytes(const mp_image *image, size_t *size);
 const char *mp_image_name(const mp_image *image);
 int mp_image_is_universal(const mp_image *image);

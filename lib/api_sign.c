@@ -1,5 +1,6 @@
-/* mp_image_sign: plan every slice, sign each into new bytes, re-lay a
- * universal file, and re-parse the image from the result. */
+/* mp_image_sign: plan every slice, lay out the signed file (universal files
+ * as codesign_allocate does), sign each slice into one new buffer that shares
+ * the unchanged pages with the old one, and re-parse the image from it. */
 #include "macho_format.h"
 #include "sign.h"
 
@@ -46,43 +47,49 @@ mp_status mp_image_sign(mp_image *img, const mp_sign_options *options, mp_sign_r
     mp_sign_result *r = result ? result : &local;
     memset(r, 0, sizeof *r);
     r->slice_count = img->nslices;
-    uint8_t **bufs = calloc(img->nslices, sizeof *bufs);
-    size_t *lens = calloc(img->nslices, sizeof *lens);
-    if (!bufs || !lens)
+    mp_slice_signing *jobs = calloc(img->nslices, sizeof *jobs);
+    mp_fat_piece *pieces = calloc(img->nslices, sizeof *pieces);
+    uint64_t *offsets = calloc(img->nslices, sizeof *offsets);
+    if (!jobs || !pieces || !offsets)
         st = mp_fail(err, MP_ERR_NOMEM, "%s: out of memory", img->name);
+    for (size_t i = 0; st == MP_OK && i < img->nslices; i++)
+        st = mp_sign_slice_prepare(img, &img->slices[i], &plan, &plan.slices[i], &jobs[i], err);
+
+    /* Where each signed slice goes, then one buffer for the whole file. */
+    uint64_t total = 0;
+    if (st == MP_OK && img->fat) {
+        for (size_t i = 0; i < img->nslices; i++)
+            pieces[i] = (mp_fat_piece){img->slices[i].cputype, img->slices[i].cpusubtype, img->slices[i].fat_align,
+                                       jobs[i].layout.new_size};
+        st = mp_fat_layout(img->name, pieces, img->nslices, offsets, &total, err);
+    } else if (st == MP_OK) {
+        total = jobs[0].layout.new_size;
+    }
+    mp_buf *out = NULL;
+    if (st == MP_OK && !(out = mp_buf_alloc((size_t)total)))
+        st = mp_fail(err, MP_ERR_NOMEM, "%s: out of memory (%llu bytes)", img->name, (unsigned long long)total);
+    if (st == MP_OK && img->fat) {
+        uint8_t *header = mp_buf_writable(out, 0, FAT_HEADER_SIZE + img->nslices * FAT_ARCH_SIZE);
+        if (header)
+            mp_fat_header_write(pieces, offsets, img->nslices, header);
+        else
+            st = mp_fail(err, MP_ERR_NOMEM, "%s: out of memory", img->name);
+    }
     for (size_t i = 0; st == MP_OK && i < img->nslices; i++) {
-        st = mp_sign_slice(img, &img->slices[i], &plan, &plan.slices[i], &bufs[i], &lens[i], &r->slices[i], err);
+        st = mp_sign_slice_emit(img, &img->slices[i], &plan, &plan.slices[i], &jobs[i], out, (size_t)offsets[i],
+                                &r->slices[i], err);
         if (st == MP_OK && r->slices[i].dropped_identity && !r->dropped_identity) {
             r->dropped_identity = 1;
             memcpy(r->old_team_id, r->slices[i].old_team_id, sizeof r->old_team_id);
         }
     }
-    uint8_t *data = NULL;
-    size_t size = 0;
-    if (st == MP_OK && img->fat) {
-        mp_fat_piece *pieces = calloc(img->nslices, sizeof *pieces);
-        if (!pieces) {
-            st = mp_fail(err, MP_ERR_NOMEM, "%s: out of memory", img->name);
-        } else {
-            for (size_t i = 0; i < img->nslices; i++)
-                pieces[i] = (mp_fat_piece){img->slices[i].cputype, img->slices[i].cpusubtype,
-                                           img->slices[i].fat_align, bufs[i], lens[i]};
-            st = mp_fat_write(img->name, pieces, img->nslices, &data, &size, err);
-            free(pieces);
-        }
-    } else if (st == MP_OK) {
-        data = bufs[0];
-        size = lens[0];
-        bufs[0] = NULL;
-    }
-    for (size_t i = 0; bufs && i < img->nslices; i++)
-        free(bufs[i]);
-    free(bufs);
-    free(lens);
+    free(jobs);
+    free(pieces);
+    free(offsets);
     mp_sign_plan_release(&plan);
     if (st != MP_OK) {
-        free(data);
+        mp_buf_free(out);
         return st;
     }
-    return mp_image_reset(img, data, size, err);
+    return mp_image_reset(img, out, err);
 }

@@ -1,11 +1,12 @@
 /* Internal model of a parsed Mach-O file (thin or universal).
  * Produced by the reader (read_*.c), consumed by every later stage.
- * All pointers into file bytes are views into mp_image.data and are valid
- * as long as the image is. Offsets are relative to the slice start unless
+ * All pointers into file bytes are views into mp_image.data (the read-only
+ * view of mp_image.buf, see buffer.h) and are valid as long as the image is. Offsets are relative to the slice start unless
  * a name says otherwise. */
 #ifndef MP_IMAGE_H
 #define MP_IMAGE_H
 
+#include "buffer.h"
 #include "machoplist.h"
 #include <stdbool.h>
 #include <stddef.h>
@@ -101,7 +102,8 @@ typedef struct mp_slice {
 
 struct mp_image {
     char *name; /* file path or caller-given name, for messages */
-    uint8_t *data; /* owned */
+    mp_buf *buf; /* owned */
+    const uint8_t *data; /* buf->base */
     size_t size;
     bool fat;
     mp_slice *slices; size_t nslices;
@@ -126,12 +128,12 @@ static inline uint32_t mp_cd_page_size(const mp_cd *cd)
     return cd->page_shift && cd->page_shift < 32 ? 1u << cd->page_shift : 0;
 }
 
-/* Reader entry points (read_image.c). data is owned by the image on success
+/* Reader entry points (read_image.c). buf is owned by the image on success
  * and freed on failure. */
-mp_status mp_image_parse(uint8_t *data, size_t size, const char *name, mp_image **out, mp_error *err);
-/* Replaces an image's bytes with data (owned by the image on success, freed on
+mp_status mp_image_parse(mp_buf *buf, const char *name, mp_image **out, mp_error *err);
+/* Replaces an image's bytes with buf (owned by the image on success, freed on
  * failure) and re-parses; on failure the image is left as it was. */
-mp_status mp_image_reset(mp_image *img, uint8_t *data, size_t size, mp_error *err);
+mp_status mp_image_reset(mp_image *img, mp_buf *buf, mp_error *err);
 mp_status mp_parse_slice(mp_image *img, mp_slice *s, mp_error *err);
 void mp_parse_signature(mp_slice *s);
 void mp_slice_release(mp_slice *s);
@@ -144,7 +146,7 @@ void mp_slice_where(const mp_image *img, const mp_slice *s, char *buf, size_t le
 
 /* Atomic file replacement (write_file.c); new_mode applies when path does not exist. */
 #include <sys/types.h>
-mp_status mp_write_atomic(const char *path, const uint8_t *data, size_t size, mode_t new_mode, mp_error *err);
+mp_status mp_write_atomic(const char *path, const mp_buf *data, mode_t new_mode, mp_error *err);
 
 const char *mp_arch_name(uint32_t cputype, uint32_t cpusubtype);
 const char *mp_filetype_name(uint32_t filetype);

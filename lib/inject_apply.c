@@ -38,11 +38,11 @@ static uint8_t remapped(const uint8_t *map, uint32_t sect, uint32_t *count, uint
 }
 
 /* Remaps one relocation table [off, off + n*8) in place (or counts). */
-static void remap_relocs(const mp_slice *s, uint8_t *data, uint64_t off, uint64_t n, const uint8_t *map,
-                         uint32_t *count, uint32_t *orphans)
+static bool remap_relocs(const mp_slice *s, mp_buf *out, size_t out_off, uint64_t off, uint64_t n,
+                         const uint8_t *map, uint32_t *count, uint32_t *orphans)
 {
     if (n == 0 || !mp_range_ok(s->size, off, n * RELOC_SIZE) || !in_linkedit(s, off, n * RELOC_SIZE))
-        return;
+        return true;
     for (uint64_t i = 0; i < n; i++) {
         const uint8_t *r = s->data + off + i * RELOC_SIZE;
         if (mp_le32(r) & R_SCATTERED)
@@ -53,13 +53,18 @@ static void remap_relocs(const mp_slice *s, uint8_t *data, uint64_t off, uint64_
         if (is_extern || sect == R_ABS || sect > MAX_SECT)
             continue;
         uint8_t to = remapped(map, sect, count, orphans);
-        if (to && data)
-            mp_put_le32(data + off + i * RELOC_SIZE + 4, (info & ~0xffffffu) | to);
+        if (to && out) {
+            uint8_t *w = mp_buf_writable(out, out_off + off + i * RELOC_SIZE + 4, 4);
+            if (!w)
+                return false;
+            mp_put_le32(w, (info & ~0xffffffu) | to);
+        }
     }
+    return true;
 }
 
-void mp_remap_ordinals(const mp_slice *s, uint8_t *data, const uint8_t map[MAX_SECT + 1], uint32_t *symbols,
-                       uint32_t *relocations, uint32_t *orphans)
+bool mp_remap_ordinals(const mp_slice *s, mp_buf *out, size_t out_off, const uint8_t map[MAX_SECT + 1],
+                       uint32_t *symbols, uint32_t *relocations, uint32_t *orphans)
 {
     *symbols = *relocations = *orphans = 0;
     if (s->symtab_lc >= 0 &&
@@ -73,16 +78,23 @@ void mp_remap_ordinals(const mp_slice *s, uint8_t *data, const uint8_t map[MAX_S
             if (!has_sect || sect == 0)
                 continue;
             uint8_t to = remapped(map, sect, symbols, orphans);
-            if (to && data)
-                data[off + 5] = to;
+            if (to && out) {
+                uint8_t *w = mp_buf_writable(out, out_off + off + 5, 1);
+                if (!w)
+                    return false;
+                *w = to;
+            }
         }
     }
-    for (size_t i = 0; i < s->nsects; i++)
-        remap_relocs(s, data, s->sects[i].reloff, s->sects[i].nreloc, map, relocations, orphans);
-    if (s->dysymtab_lc >= 0) {
+    bool ok = true;
+    for (size_t i = 0; ok && i < s->nsects; i++)
+        ok = remap_relocs(s, out, out_off, s->sects[i].reloff, s->sects[i].nreloc, map, relocations, orphans);
+    if (ok && s->dysymtab_lc >= 0) {
         const uint8_t *d = s->data + s->lcs[s->dysymtab_lc].off;
-        remap_relocs(s, data, mp_le32(d + 72), mp_le32(d + 76), map, relocations, orphans); /* locreloff, nlocrel */
+        ok = remap_relocs(s, out, out_off, mp_le32(d + 72), mp_le32(d + 76), map, relocations,
+                          orphans); /* locreloff, nlocrel */
     }
+    return ok;
 }
 
 static bool is_dropped(const mp_slice_plan *p, size_t lc_index)
@@ -135,7 +147,7 @@ static uint64_t build_load_commands(const mp_slice *s, const mp_slice_plan *p, u
 }
 
 static mp_status apply_slice(const mp_image *img, const mp_slice *s, const mp_plan *plan, const mp_slice_plan *p,
-                             uint8_t *data, mp_error *err)
+                             mp_buf *out, mp_error *err)
 {
     if (p->action == MP_PLAN_NONE || p->unchanged)
         return MP_OK;
@@ -151,19 +163,28 @@ static mp_status apply_slice(const mp_image *img, const mp_slice *s, const mp_pl
                        (long long)((int64_t)s->sizeofcmds + p->lc_growth));
     }
     /* Old bytes first (they may overlap the new place), then the commands, then the new bytes. */
-    if (p->clear_size)
-        memset(data + p->clear_off, 0, p->clear_size);
     uint64_t old_end = s->lc_end, new_end = s->header_size + new_size;
-    memcpy(data + s->header_size, lcs, new_size);
+    size_t at = (size_t)s->offset;
+    uint8_t *head = mp_buf_writable(out, at, (size_t)(old_end > new_end ? old_end : new_end));
+    uint8_t *cleared = p->clear_size ? mp_buf_writable(out, at + p->clear_off, (size_t)p->clear_size) : NULL;
+    uint8_t *bytes = p->action != MP_PLAN_REMOVE ? mp_buf_writable(out, at + p->data_off, plan->len) : NULL;
+    if (!head || (p->clear_size && !cleared) || (p->action != MP_PLAN_REMOVE && !bytes)) {
+        free(lcs);
+        return mp_fail(err, MP_ERR_NOMEM, "%s: out of memory", img->name);
+    }
+    if (p->clear_size)
+        memset(cleared, 0, p->clear_size);
+    memcpy(head + s->header_size, lcs, new_size);
     if (new_end < old_end)
-        memset(data + new_end, 0, old_end - new_end);
+        memset(head + new_end, 0, old_end - new_end);
     free(lcs);
-    mp_put_le32(data + 16, s->ncmds - (uint32_t)p->ndropped);
-    mp_put_le32(data + 20, (uint32_t)new_size);
-    if (p->action != MP_PLAN_REMOVE)
-        memcpy(data + p->data_off, plan->bytes, plan->len);
+    mp_put_le32(head + 16, s->ncmds - (uint32_t)p->ndropped);
+    mp_put_le32(head + 20, (uint32_t)new_size);
+    if (bytes)
+        memcpy(bytes, plan->bytes, plan->len);
     uint32_t symbols, relocations, orphans;
-    mp_remap_ordinals(s, data, p->ordinal_map, &symbols, &relocations, &orphans);
+    if (!mp_remap_ordinals(s, out, at, p->ordinal_map, &symbols, &relocations, &orphans))
+        return mp_fail(err, MP_ERR_NOMEM, "%s: out of memory", img->name);
     return MP_OK;
 }
 
@@ -173,17 +194,18 @@ mp_status mp_image_apply(mp_image *img, const mp_plan *plan, mp_error *err)
         return mp_fail(err, MP_ERR_USAGE, "mp_image_apply: NULL argument");
     if (plan->nslices != img->nslices)
         return mp_fail(err, MP_ERR_USAGE, "%s: the plan was made for another file", img->name);
-    uint8_t *copy = malloc(img->size ? img->size : 1);
-    if (!copy)
+    /* A copy that shares the unchanged pages with the file (buffer.h). */
+    mp_buf *copy = mp_buf_alloc(img->size);
+    if (!copy || !mp_buf_copy(copy, 0, img->buf, 0, img->size)) {
+        mp_buf_free(copy);
         return mp_fail(err, MP_ERR_NOMEM, "%s: out of memory", img->name);
-    memcpy(copy, img->data, img->size);
+    }
     for (size_t i = 0; i < img->nslices; i++) {
-        const mp_slice *s = &img->slices[i];
-        mp_status st = apply_slice(img, s, plan, &plan->slices[i], copy + s->offset, err);
+        mp_status st = apply_slice(img, &img->slices[i], plan, &plan->slices[i], copy, err);
         if (st != MP_OK) {
-            free(copy);
+            mp_buf_free(copy);
             return st;
         }
     }
-    return mp_image_reset(img, copy, img->size, err);
+    return mp_image_reset(img, copy, err);
 }

@@ -306,7 +306,7 @@ static mp_status plan_slice(const mp_image *img, const mp_slice *s, const uint8_
     if ((st = check_ordinal_users(s, p, where, err)) != MP_OK)
         return st;
     uint32_t orphans = 0;
-    mp_remap_ordinals(s, NULL, p->ordinal_map, &p->symbols_renumbered, &p->relocations_renumbered, &orphans);
+    (void)mp_remap_ordinals(s, NULL, 0, p->ordinal_map, &p->symbols_renumbered, &p->relocations_renumbered, &orphans);
     if (orphans)
         return mp_fail(err, MP_ERR_UNSUPPORTED, "%s: symbols refer to __TEXT,__info_plist; cannot remove it", where);
 

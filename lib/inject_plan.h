@@ -58,11 +58,12 @@ struct mp_plan {
 };
 
 /* Counts (plan) or rewrites (apply) the section ordinals in the symbol table
- * and local relocations of a slice. Pass data == NULL to count only; data is
- * otherwise a writable copy of the slice. *orphans counts references to a
- * section the map removes (left untouched). */
-void mp_remap_ordinals(const mp_slice *s, uint8_t *data, const uint8_t map[MAX_SECT + 1], uint32_t *symbols,
-                       uint32_t *relocations, uint32_t *orphans);
+ * and local relocations of a slice. Pass out == NULL to count only; out is
+ * otherwise a copy of the image with the slice at out_off. *orphans counts
+ * references to a section the map removes (left untouched). False when a
+ * page of out could not be made writable. */
+bool mp_remap_ordinals(const mp_slice *s, mp_buf *out, size_t out_off, const uint8_t map[MAX_SECT + 1],
+                       uint32_t *symbols, uint32_t *relocations, uint32_t *orphans);
 
 /* Name of a load command the planner may drop. */
 const char *mp_lc_name(uint32_t cmd);

@@ -12,6 +12,9 @@
 #define MP_MAX_THREADS 64u
 /* Below this many pages per thread, threads cost more than they save. */
 #define MP_PAGES_PER_THREAD 64u
+/* A thread gives back the memory of mapped file pages it has hashed every
+ * this many bytes, so memory stays flat whatever the file size. */
+#define MP_RELEASE_EVERY ((uint64_t)4 << 20)
 
 typedef struct page_run {
     const uint8_t *data;
@@ -20,6 +23,8 @@ typedef struct page_run {
     unsigned hash_type;
     uint64_t first, count; /* pages */
     uint8_t *out;
+    const mp_buf *drop; /* data lies in drop at drop_off; NULL: nothing to give back */
+    size_t drop_off;
     bool ok;
 } page_run;
 
@@ -36,10 +41,15 @@ static void hash_run(page_run *r)
     mp_hasher *h = mp_hasher_new(r->hash_type);
     r->ok = h != NULL;
     unsigned size = mp_hash_stored_size(r->hash_type);
+    uint64_t kept = r->first * r->page_size; /* start of the bytes not given back yet */
     for (uint64_t i = r->first; r->ok && i < r->first + r->count; i++) {
         uint64_t off = i * r->page_size;
         uint64_t len = r->limit - off < r->page_size ? r->limit - off : r->page_size;
         r->ok = mp_hasher_digest(h, r->data + off, (size_t)len, r->out + i * size);
+        if (r->drop && (off + len - kept >= MP_RELEASE_EVERY || i + 1 == r->first + r->count)) {
+            mp_buf_release(r->drop, r->drop_off + (size_t)kept, (size_t)(off + len - kept));
+            kept = off + len;
+        }
     }
     mp_hasher_free(h);
 }
@@ -51,7 +61,7 @@ static void *thread_main(void *arg)
 }
 
 bool mp_hash_pages(const uint8_t *data, uint64_t limit, uint32_t page_size, unsigned hash_type, uint8_t *out,
-                   unsigned threads)
+                   unsigned threads, const mp_buf *drop, size_t drop_off)
 {
     if (limit == 0)
         return true;
@@ -71,7 +81,7 @@ bool mp_hash_pages(const uint8_t *data, uint64_t limit, uint32_t page_size, unsi
     bool started[MP_MAX_THREADS];
     uint64_t per = pages / threads, extra = pages % threads, next = 0;
     for (unsigned t = 0; t < threads; t++) {
-        runs[t] = (page_run){data, limit, page_size, hash_type, next, per + (t < extra), out, false};
+        runs[t] = (page_run){data, limit, page_size, hash_type, next, per + (t < extra), out, drop, drop_off, false};
         next += runs[t].count;
         /* Run 0 is done by this thread once the others are under way. */
         started[t] = t > 0 && pthread_create(&tids[t], NULL, thread_main, &runs[t]) == 0;

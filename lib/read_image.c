@@ -1,4 +1,4 @@
-/* Reading a file into an image: load the bytes, then split thin or universal
+/* Reading a file into an image: map the bytes, then split thin or universal
  * files into slices and parse each one. */
 #include "bytes.h"
 #include "image.h"
@@ -17,7 +17,9 @@
  * nfat_arch does: file(1) and LLVM draw the line at 43) or as hostile. */
 #define MP_MAX_FAT_ARCHS 42u
 
-static mp_status read_whole_file(const char *path, uint8_t **out, size_t *out_size, mp_error *err)
+/* Opens a regular file and maps it (buffer.h): the bytes are not read into
+ * the heap, so a file of any size costs only the pages being looked at. */
+static mp_status map_file(const char *path, mp_buf **out, mp_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
@@ -36,40 +38,21 @@ static mp_status read_whole_file(const char *path, uint8_t **out, size_t *out_si
         close(fd);
         return mp_fail(err, MP_ERR_IO, "%s: not a regular file", path);
     }
-    if ((uint64_t)st.st_size > (uint64_t)SIZE_MAX - 1) {
+    if ((uint64_t)st.st_size > (uint64_t)SIZE_MAX / 2) {
         close(fd);
         return mp_fail(err, MP_ERR_UNSUPPORTED, "%s: file too large", path);
     }
     size_t size = (size_t)st.st_size;
-    uint8_t *buf = malloc(size ? size : 1);
-    if (!buf) {
-        close(fd);
-        return mp_fail(err, MP_ERR_NOMEM, "%s: out of memory reading %zu bytes", path, size);
-    }
-    size_t got = 0;
-    while (got < size) {
-        ssize_t n = read(fd, buf + got, size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int e = errno;
-            free(buf);
-            close(fd);
-            return mp_fail(err, MP_ERR_IO, "%s: read failed: %s", path, strerror(e));
-        }
-        if (n == 0)
-            break;
-        got += (size_t)n;
-    }
+    int e = 0;
+    *out = mp_buf_map_file(fd, size, &e);
     close(fd);
-    if (got != size) {
-        free(buf);
-        return mp_fail(err, MP_ERR_IO, "%s: file changed size while being read (%zu of %zu bytes)",
-                       path, got, size);
-    }
-    *out = buf;
-    *out_size = size;
-    return MP_OK;
+    if (*out)
+        return MP_OK;
+    if (e == ENOMEM)
+        return mp_fail(err, MP_ERR_NOMEM, "%s: out of memory mapping %zu bytes", path, size);
+    if (e == EIO)
+        return mp_fail(err, MP_ERR_IO, "%s: file changed size while being read", path);
+    return mp_fail(err, MP_ERR_IO, "%s: cannot map: %s", path, strerror(e));
 }
 
 static void slice_init(mp_slice *s, size_t index)
@@ -168,7 +151,7 @@ static mp_status parse_fat(mp_image *img, mp_error *err)
     return MP_OK;
 }
 
-mp_status mp_image_parse(uint8_t *data, size_t size, const char *name, mp_image **out, mp_error *err)
+mp_status mp_image_parse(mp_buf *buf, const char *name, mp_image **out, mp_error *err)
 {
     *out = NULL;
     mp_image *img = calloc(1, sizeof *img);
@@ -176,12 +159,15 @@ mp_status mp_image_parse(uint8_t *data, size_t size, const char *name, mp_image 
     if (!img || !name_copy) {
         free(img);
         free(name_copy);
-        free(data);
+        mp_buf_free(buf);
         return mp_fail(err, MP_ERR_NOMEM, "%s: out of memory", name ? name : "<memory>");
     }
     img->name = name_copy;
-    img->data = data;
-    img->size = size;
+    img->buf = buf;
+    img->data = buf->base;
+    img->size = buf->size;
+    const uint8_t *data = img->data;
+    size_t size = img->size;
 
     mp_status st;
     uint32_t magic_be = size >= 4 ? mp_be32(data) : 0;
@@ -196,7 +182,13 @@ mp_status mp_image_parse(uint8_t *data, size_t size, const char *name, mp_image 
     } else if (magic_le == MH_MAGIC_64 || magic_le == MH_MAGIC || magic_le == MH_CIGAM_64 ||
                magic_le == MH_CIGAM) {
         img->slices = calloc(1, sizeof *img->slices);
-        if (!img->slices) {
+        if (size > UINT32_MAX) {
+            /* LC_CODE_SIGNATURE (and section offsets) hold 32-bit file
+             * offsets: such a slice can be neither signed nor loaded. */
+            st = mp_fail(err, MP_ERR_UNSUPPORTED,
+                         "%s: %zu bytes; a Mach-O slice of 4 GiB or more is not supported (file offsets in load commands are 32-bit)",
+                         img->name, size);
+        } else if (!img->slices) {
             st = mp_fail(err, MP_ERR_NOMEM, "%s: out of memory", img->name);
         } else {
             img->nslices = 1;
@@ -222,12 +214,11 @@ mp_status mp_image_open(const char *path, mp_image **out, mp_error *err)
         *out = NULL;
     if (!path || !out)
         return mp_fail(err, MP_ERR_USAGE, "mp_image_open: NULL argument");
-    uint8_t *data = NULL;
-    size_t size = 0;
-    mp_status st = read_whole_file(path, &data, &size, err);
+    mp_buf *buf = NULL;
+    mp_status st = map_file(path, &buf, err);
     if (st != MP_OK)
         return st;
-    return mp_image_parse(data, size, path, out, err);
+    return mp_image_parse(buf, path, out, err);
 }
 
 mp_status mp_image_open_memory(const void *data, size_t size, const char *name, mp_image **out,
@@ -237,12 +228,31 @@ mp_status mp_image_open_memory(const void *data, size_t size, const char *name, 
         *out = NULL;
     if ((!data && size) || !out)
         return mp_fail(err, MP_ERR_USAGE, "mp_image_open_memory: NULL argument");
-    uint8_t *copy = malloc(size ? size : 1);
+    mp_buf *copy = mp_buf_alloc(size);
     if (!copy)
         return mp_fail(err, MP_ERR_NOMEM, "%s: out of memory", name ? name : "<memory>");
     if (size)
-        memcpy(copy, data, size);
-    return mp_image_parse(copy, size, name, out, err);
+        memcpy(copy->base, data, size);
+    return mp_image_parse(copy, name, out, err);
+}
+
+mp_status mp_image_copy(const mp_image *img, mp_image **out, mp_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (!img || !out)
+        return mp_fail(err, MP_ERR_USAGE, "mp_image_copy: NULL argument");
+    mp_buf *copy = mp_buf_alloc(img->size);
+    if (!copy || !mp_buf_copy(copy, 0, img->buf, 0, img->size)) {
+        mp_buf_free(copy);
+        return mp_fail(err, MP_ERR_NOMEM, "%s: out of memory", img->name);
+    }
+    return mp_image_parse(copy, img->name, out, err);
+}
+
+int mp_image_same_bytes(const mp_image *a, const mp_image *b)
+{
+    return a && b && mp_buf_equal(a->buf, b->buf);
 }
 
 void mp_image_free(mp_image *img)
@@ -252,15 +262,15 @@ void mp_image_free(mp_image *img)
     for (size_t i = 0; i < img->nslices; i++)
         mp_slice_release(&img->slices[i]);
     free(img->slices);
-    free(img->data);
+    mp_buf_free(img->buf);
     free(img->name);
     free(img);
 }
 
-mp_status mp_image_reset(mp_image *img, uint8_t *data, size_t size, mp_error *err)
+mp_status mp_image_reset(mp_image *img, mp_buf *buf, mp_error *err)
 {
     mp_image *fresh = NULL;
-    mp_status st = mp_image_parse(data, size, img->name, &fresh, err);
+    mp_status st = mp_image_parse(buf, img->name, &fresh, err);
     if (st != MP_OK)
         return st;
     /* Swap contents so the caller's handle now describes the new bytes. */

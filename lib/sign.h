@@ -12,6 +12,7 @@
 #ifndef MP_SIGN_H
 #define MP_SIGN_H
 
+#include "hash.h"
 #include "image.h"
 
 #include <stdbool.h>
@@ -83,8 +84,10 @@ mp_status mp_sig_layout_plan(const mp_image *img, const mp_slice *s, mp_sig_layo
 /* Fills datasize and the __LINKEDIT sizes for a signature of datasize bytes. */
 mp_status mp_sig_layout_size(const mp_image *img, const mp_slice *s, mp_sig_layout *l, uint32_t datasize,
                              mp_error *err);
-/* Writes the new slice (l->new_size bytes, signature area zeroed) to out. */
-void mp_sig_layout_apply(const mp_slice *s, const mp_sig_layout *l, uint8_t *out);
+/* Writes the new slice (l->new_size bytes, signature area zeroed) into out at
+ * offset at: the kept bytes are shared with img's (buffer.h), the load
+ * commands patched. False when out of memory. */
+bool mp_sig_layout_apply(const mp_image *img, const mp_slice *s, const mp_sig_layout *l, mp_buf *out, size_t at);
 /* cctools get_seg_align(): log2 of the segment alignment guessed from vmaddrs. */
 uint32_t mp_seg_align(const mp_slice *s);
 
@@ -107,8 +110,10 @@ uint32_t mp_cd_choose_version(uint32_t runtime, uint64_t exec_limit, uint64_t co
 uint32_t mp_cd_header_size(uint32_t version);
 uint64_t mp_cd_size(uint32_t version, size_t ident_len, uint32_t n_special, uint64_t n_code, unsigned hash_size);
 uint32_t mp_code_slots(uint64_t code_limit, uint32_t page_size);
-/* Writes a whole CodeDirectory (mp_cd_size bytes) hashing code[0, code_limit). */
-mp_status mp_cd_write(const mp_cd_params *p, const uint8_t *code, unsigned threads, uint8_t *out, size_t out_len);
+/* Writes a whole CodeDirectory (mp_cd_size bytes) hashing the code_limit
+ * bytes at code_off in code. */
+mp_status mp_cd_write(const mp_cd_params *p, const mp_buf *code, size_t code_off, unsigned threads, uint8_t *out,
+                      size_t out_len);
 
 typedef struct mp_blob_piece {
     uint32_t type;
@@ -136,27 +141,49 @@ mp_status mp_entitlements_der_blob(const uint8_t *xml, size_t len, uint8_t **blo
 
 unsigned mp_default_threads(void);
 /* Hashes data[0, limit) in pages of page_size (the last one short) into out,
- * one digest per page, using up to threads threads. */
+ * one digest per page, using up to threads threads. When drop is not NULL,
+ * data is drop->base + drop_off and the mapped file pages are given back as
+ * they are hashed (mp_buf_release). */
 bool mp_hash_pages(const uint8_t *data, uint64_t limit, uint32_t page_size, unsigned hash_type, uint8_t *out,
-                   unsigned threads);
+                   unsigned threads, const mp_buf *drop, size_t drop_off);
 
 /* ---- one slice (sign_slice.c) ---- */
 
-mp_status mp_sign_slice(const mp_image *img, const mp_slice *s, const mp_sign_plan *plan, const mp_sign_slice_plan *sp,
-                        uint8_t **out, size_t *out_len, mp_sign_slice_result *r, mp_error *err);
+#define MP_MAX_SPECIAL_SLOT 7u
+
+/* What signing a slice takes, worked out before any byte is written: the
+ * layout (so the new size is known for a universal file's layout), the
+ * blobs besides the CodeDirectories, and the special-slot hashes. */
+typedef struct mp_slice_signing {
+    mp_sig_layout layout;
+    mp_blob_piece extra[3]; /* requirements, entitlements (XML, DER), in type order */
+    size_t nextra;
+    uint32_t n_special;
+    uint8_t special[MP_MAX_HASHES][MP_MAX_SPECIAL_SLOT * MP_HASH_MAX];
+} mp_slice_signing;
+
+mp_status mp_sign_slice_prepare(const mp_image *img, const mp_slice *s, const mp_sign_plan *plan,
+                                const mp_sign_slice_plan *sp, mp_slice_signing *job, mp_error *err);
+/* Writes the signed slice (job->layout.new_size bytes) into out at offset at:
+ * the kept bytes shared with the old image, the patched load commands, the
+ * CodeDirectories hashed over them, the SuperBlob. */
+mp_status mp_sign_slice_emit(const mp_image *img, const mp_slice *s, const mp_sign_plan *plan,
+                             const mp_sign_slice_plan *sp, const mp_slice_signing *job, mp_buf *out, size_t at,
+                             mp_sign_slice_result *r, mp_error *err);
 
 /* ---- universal files (fat_write.c) ---- */
 
 typedef struct mp_fat_piece {
     uint32_t cputype, cpusubtype, align;
-    const uint8_t *data;
     uint64_t size;
 } mp_fat_piece;
 
 /* Lays slices out as codesign_allocate (cctools writeout) does: in header
  * order, each at the next multiple of 2^align, zero gaps, nothing after the
- * last slice. */
-mp_status mp_fat_write(const char *name, const mp_fat_piece *pieces, size_t n, uint8_t **out, size_t *out_size,
-                       mp_error *err);
+ * last slice. Sets offsets[i] and the file size. */
+mp_status mp_fat_layout(const char *name, const mp_fat_piece *pieces, size_t n, uint64_t *offsets, uint64_t *total,
+                        mp_error *err);
+/* The FAT_MAGIC header and fat_arch entries (8 + 20 * n bytes). */
+void mp_fat_header_write(const mp_fat_piece *pieces, const uint64_t *offsets, size_t n, uint8_t *out);
 
 #endif

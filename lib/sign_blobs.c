@@ -64,7 +64,8 @@ static uint8_t log2_of(uint32_t v)
     return n;
 }
 
-mp_status mp_cd_write(const mp_cd_params *p, const uint8_t *code, unsigned threads, uint8_t *out, size_t out_len)
+mp_status mp_cd_write(const mp_cd_params *p, const mp_buf *code, size_t code_off, unsigned threads, uint8_t *out,
+                      size_t out_len)
 {
     unsigned hs = mp_hash_stored_size(p->hash_type);
     size_t ident_len = strlen(p->identifier);
@@ -99,7 +100,10 @@ mp_status mp_cd_write(const mp_cd_params *p, const uint8_t *code, unsigned threa
     memcpy(out + header, p->identifier, ident_len + 1);
     for (uint32_t slot = 1; slot <= p->n_special; slot++)
         memcpy(out + hash_offset - (size_t)slot * hs, p->special + (size_t)(slot - 1) * hs, hs);
-    if (!mp_hash_pages(code, p->code_limit, p->page_size, p->hash_type, out + hash_offset, threads))
+    if (code_off > code->size || p->code_limit > code->size - code_off)
+        return MP_ERR_SIGNATURE;
+    if (!mp_hash_pages(code->base + code_off, p->code_limit, p->page_size, p->hash_type, out + hash_offset, threads,
+                       code, code_off))
         return MP_ERR_NOMEM;
     return MP_OK;
 }

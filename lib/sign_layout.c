@@ -126,21 +126,28 @@ mp_status mp_sig_layout_size(const mp_image *img, const mp_slice *s, mp_sig_layo
     return MP_OK;
 }
 
-void mp_sig_layout_apply(const mp_slice *s, const mp_sig_layout *l, uint8_t *out)
+bool mp_sig_layout_apply(const mp_image *img, const mp_slice *s, const mp_sig_layout *l, mp_buf *out, size_t at)
 {
-    memcpy(out, s->data, (size_t)l->keep);
-    memset(out + l->keep, 0, (size_t)(l->new_size - l->keep));
-    uint8_t *lc = out + l->command_off;
+    if (!mp_buf_copy(out, at, img->buf, (size_t)s->offset, (size_t)l->keep))
+        return false;
+    uint8_t *tail = mp_buf_writable(out, at + (size_t)l->keep, (size_t)(l->new_size - l->keep));
+    /* The header and load commands, with room for a new LC_CODE_SIGNATURE. */
+    uint64_t head = s->lc_end + (l->add_command ? LINKEDIT_DATA_COMMAND_SIZE : 0);
+    uint8_t *out_head = mp_buf_writable(out, at, (size_t)head);
+    if (!tail || !out_head)
+        return false;
+    memset(tail, 0, (size_t)(l->new_size - l->keep));
+    uint8_t *lc = out_head + l->command_off;
     if (l->add_command) {
         mp_put_le32(lc, LC_CODE_SIGNATURE);
         mp_put_le32(lc + 4, LINKEDIT_DATA_COMMAND_SIZE);
-        mp_put_le32(out + 16, s->ncmds + 1);
-        mp_put_le32(out + 20, s->sizeofcmds + LINKEDIT_DATA_COMMAND_SIZE);
+        mp_put_le32(out_head + 16, s->ncmds + 1);
+        mp_put_le32(out_head + 20, s->sizeofcmds + LINKEDIT_DATA_COMMAND_SIZE);
     }
     mp_put_le32(lc + 8, l->dataoff);
     mp_put_le32(lc + 12, l->datasize);
     const mp_segment *le = &s->segs[s->linkedit_seg];
-    uint8_t *seg = out + s->lcs[le->lc_index].off;
+    uint8_t *seg = out_head + s->lcs[le->lc_index].off;
     if (s->is64) {
         mp_put_le64(seg + 32, l->linkedit_vmsize);
         mp_put_le64(seg + 48, l->linkedit_filesize);
@@ -148,4 +155,5 @@ void mp_sig_layout_apply(const mp_slice *s, const mp_sig_layout *l, uint8_t *out
         mp_put_le32(seg + 28, (uint32_t)l->linkedit_vmsize);
         mp_put_le32(seg + 36, (uint32_t)l->linkedit_filesize);
     }
+    return true;
 }

@@ -187,7 +187,7 @@ static void check_cd(mp_verify_report *r, const mp_image *img, size_t i, const m
             return;
         }
         uint64_t covered = page ? (n * page < limit ? n * page : limit) : limit;
-        if (!mp_hash_pages(s->data, covered, page, cd->hash_type, hashes, threads)) {
+        if (!mp_hash_pages(s->data, covered, page, cd->hash_type, hashes, threads, img->buf, (size_t)s->offset)) {
             r->out_of_memory = true;
         } else {
             const uint8_t *stored = cd->blob + cd->hash_offset;

@@ -9,6 +9,9 @@
  * dead writer.
  *
  * mp_lock_path: advisory lock for a whole read-modify-write (see the header). */
+#ifdef __linux__
+#define _GNU_SOURCE /* copy_file_range */
+#endif
 #include "image.h"
 
 #include <dirent.h>
@@ -23,16 +26,78 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static mp_status write_all(int fd, const uint8_t *data, size_t size, const char *path, mp_error *err)
+/* Bytes written from memory at a time; the mapped file pages among them are
+ * given back after each write so memory stays flat. */
+#define WRITE_CHUNK ((size_t)8 << 20)
+
+static mp_status write_memory(int fd, const mp_buf *b, size_t off, size_t len, const char *path, mp_error *err)
 {
-    while (size > 0) {
-        ssize_t n = write(fd, data, size > (1u << 30) ? (1u << 30) : size);
+    while (len > 0) {
+        size_t want = len < WRITE_CHUNK ? len : WRITE_CHUNK;
+        ssize_t n = write(fd, b->base + off, want);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
             return mp_fail(err, MP_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-        data += n;
-        size -= (size_t)n;
+        if (n == 0)
+            return mp_fail(err, MP_ERR_IO, "%s: write failed: no progress", path);
+        mp_buf_release(b, off, (size_t)n);
+        off += (size_t)n;
+        len -= (size_t)n;
+    }
+    return MP_OK;
+}
+
+/* Copies len bytes at file_off of the source file to fd in the kernel
+ * (copy_file_range: no trip through user space, and shared extents where the
+ * filesystem can clone). MP_ERR_UNSUPPORTED when this kernel or filesystem
+ * pair cannot and nothing was copied: the caller writes from memory. */
+static mp_status copy_from_source(int fd, const mp_buf *b, uint64_t file_off, size_t len, const char *path,
+                                  mp_error *err)
+{
+#ifdef __linux__
+    loff_t in = (loff_t)file_off;
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = copy_file_range(b->fd, &in, fd, NULL, len - done, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && done == 0 &&
+            (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP || errno == EBADF))
+            return MP_ERR_UNSUPPORTED;
+        if (n < 0)
+            return mp_fail(err, MP_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+        if (n == 0)
+            return mp_fail(err, MP_ERR_IO, "%s: the file being read changed size", path);
+        done += (size_t)n;
+    }
+    return MP_OK;
+#else
+    (void)fd, (void)b, (void)file_off, (void)len, (void)path, (void)err;
+    return MP_ERR_UNSUPPORTED;
+#endif
+}
+
+/* Writes the whole buffer: runs of source-file pages through the kernel when
+ * it can, everything else from memory. */
+static mp_status write_buf(int fd, const mp_buf *b, const char *path, mp_error *err)
+{
+    bool kernel_copy = b->fd >= 0;
+    size_t off = 0;
+    while (off < b->size) {
+        uint64_t file_off;
+        size_t n = mp_buf_run(b, off, &file_off);
+        mp_status st = MP_ERR_UNSUPPORTED;
+        if (file_off != MP_BUF_ANON && kernel_copy) {
+            st = copy_from_source(fd, b, file_off, n, path, err);
+            if (st == MP_ERR_UNSUPPORTED)
+                kernel_copy = false;
+        }
+        if (st == MP_ERR_UNSUPPORTED)
+            st = write_memory(fd, b, off, n, path, err);
+        if (st != MP_OK)
+            return st;
+        off += n;
     }
     return MP_OK;
 }
@@ -112,7 +177,7 @@ static int make_temp(char *tmp, size_t len, const char *dir, const char *base, c
     return -1;
 }
 
-mp_status mp_write_atomic(const char *path, const uint8_t *data, size_t size, mode_t new_mode, mp_error *err)
+mp_status mp_write_atomic(const char *path, const mp_buf *data, mode_t new_mode, mp_error *err)
 {
     /* Resolve symlinks so the link stays a link and the target is replaced. */
     char target[PATH_MAX];
@@ -147,7 +212,7 @@ mp_status mp_write_atomic(const char *path, const uint8_t *data, size_t size, mo
     /* The flock lives while any descriptor of the open file does: this one
      * keeps the temporary locked from the close below until the rename. */
     int hold = dup(fd);
-    mp_status status = write_all(fd, data, size, path, err);
+    mp_status status = write_buf(fd, data, path, err);
     if (status == MP_OK) {
         mode_t mode = exists ? (st.st_mode & 07777) : new_mode;
         if (fchmod(fd, mode) != 0)
@@ -179,7 +244,7 @@ mp_status mp_image_write(const mp_image *img, const char *path, mp_error *err)
 {
     if (!img || !path)
         return mp_fail(err, MP_ERR_USAGE, "mp_image_write: NULL argument");
-    return mp_write_atomic(path, img->data, img->size, 0755, err);
+    return mp_write_atomic(path, img->buf, 0755, err);
 }
 
 struct mp_lock {

@@ -2,7 +2,7 @@
 """Build a large Mach-O executable for the benchmark (tests/bench/bench.sh).
 
 usage: make-large-fixture.py OUT SIZE_MB [--arch arm64|x86_64|universal]
-                             [--seed N] [--work DIR]
+                             [--seed N] [--zero] [--work DIR]
 
 Compiles fixtures/src/hello.c exactly as fixtures/build-fixtures.sh does and
 links it with ld64.lld like the hello-*-headerpad fixtures (-headerpad 0x1000,
@@ -12,7 +12,9 @@ bytes.  The payload is data the loader maps but the program never touches, so
 the result is a valid executable whose size is dominated by the blob; the
 linker signs arm64 ad hoc (as ld64 does), x86_64 stays unsigned.  `universal`
 runs llvm-lipo -create over an arm64 and an x86_64 file of SIZE_MB each (so
-the fat file is about twice SIZE_MB).
+the fat file is about twice SIZE_MB).  --zero makes the payload zeros from a
+sparse file (fast to make; used by the test suite's large-file test, which
+measures memory, not hashing).
 
 Not part of the test suite.  Needs clang, ld64.lld (llvm-lipo for universal).
 Writes temporary files (the blob and the thin slices) next to OUT unless
@@ -90,6 +92,7 @@ def main():
     ap.add_argument("size_mb", type=int)
     ap.add_argument("--arch", choices=["arm64", "x86_64", "universal"], default="arm64")
     ap.add_argument("--seed", type=int, default=8)
+    ap.add_argument("--zero", action="store_true", help="zero payload from a sparse file")
     ap.add_argument("--work", help="directory for temporary files (default: next to OUT)")
     a = ap.parse_args()
     if a.size_mb < 1:
@@ -100,7 +103,11 @@ def main():
     work = tempfile.mkdtemp(prefix=".large-fixture-", dir=work_parent)
     try:
         blob = os.path.join(work, "blob")
-        write_blob(blob, a.size_mb, a.seed)
+        if a.zero:
+            with open(blob, "wb") as f:
+                f.truncate(a.size_mb << 20)
+        else:
+            write_blob(blob, a.size_mb, a.seed)
         tmp_out = os.path.join(work, "out")
         if a.arch == "universal":
             thin = []

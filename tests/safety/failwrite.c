@@ -3,9 +3,15 @@
  * Other files and the standard streams are left alone, so the program can
  * still report the failure.
  *
- *   MP_FAILWRITE=write        write() to the temporary fails with ENOSPC
+ *   MP_FAILWRITE=write        write() and copy_file_range() to the temporary
+ *                             fail with ENOSPC
  *   MP_FAILWRITE=write-late   the first write() stores at most 4096 bytes,
  *                             the next fails with ENOSPC (a partial file)
+ *   MP_FAILWRITE=copy         copy_file_range() to the temporary fails with
+ *                             ENOSPC (a full disk met by the kernel copy)
+ *   MP_FAILWRITE=copy-unsupported  copy_file_range() fails with EXDEV, as
+ *                             between filesystems on older kernels: the
+ *                             library must fall back to write()
  *   MP_FAILWRITE=fsync        fsync() of the temporary fails with EIO
  *   MP_FAILWRITE=rename       rename() of the temporary fails with EACCES
  *   MP_DELAY_RENAME_MS=N      sleep N ms before renaming the temporary
@@ -66,6 +72,24 @@ ssize_t write(int fd, const void *buf, size_t count)
         }
     }
     return real(fd, buf, count);
+}
+
+ssize_t copy_file_range(int in, loff_t *in_off, int out, loff_t *out_off, size_t len, unsigned flags)
+{
+    static ssize_t (*real)(int, loff_t *, int, loff_t *, size_t, unsigned);
+    if (!real)
+        real = (ssize_t (*)(int, loff_t *, int, loff_t *, size_t, unsigned))dlsym(RTLD_NEXT, "copy_file_range");
+    if (is_temp_fd(out)) {
+        if (mode_is("write") || mode_is("copy")) {
+            errno = ENOSPC;
+            return -1;
+        }
+        if (mode_is("copy-unsupported")) {
+            errno = EXDEV;
+            return -1;
+        }
+    }
+    return real(in, in_off, out, out_off, len, flags);
 }
 
 int fsync(int fd)

@@ -27,6 +27,13 @@ cp "$fixture" "$f"
 assert_exit 0 "inject with the idle shim" -- env "${PRELOAD_ENV[@]}" "${INJECT[@]}"
 assert_eq "$new" "$(sha "$f")" "result with the idle shim"
 
+# Unchanged pages are copied file-to-file by the kernel (copy_file_range);
+# where it cannot (EXDEV), they are written from memory: same bytes.
+cp "$fixture" "$f"
+assert_exit 0 "inject when copy_file_range is unsupported" -- \
+  env "${PRELOAD_ENV[@]}" MP_FAILWRITE=copy-unsupported "${INJECT[@]}"
+assert_eq "$new" "$(sha "$f")" "result when falling back to write()"
+
 check_fault() { # MODE EXPECTED_ERROR
   cp "$fixture" "$f"
   chmod 0755 "$f"
@@ -38,6 +45,7 @@ check_fault() { # MODE EXPECTED_ERROR
 }
 check_fault write "write failed: No space left on device"
 check_fault write-late "write failed: No space left on device"
+check_fault copy "write failed: No space left on device"
 check_fault fsync "fsync failed: Input/output error"
 check_fault rename "cannot replace the file: Permission denied"
 mp_done

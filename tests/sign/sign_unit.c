@@ -155,8 +155,8 @@ static void test_page_hashes(void)
         data[i] = (uint8_t)(i * 2654435761u >> 13);
     size_t n = mp_code_slots(size, 4096);
     uint8_t *one = malloc(n * 32), *many = malloc(n * 32), last[32];
-    CHECK(mp_hash_pages(data, size, 4096, CS_HASHTYPE_SHA256, one, 1), "one thread");
-    CHECK(mp_hash_pages(data, size, 4096, CS_HASHTYPE_SHA256, many, 7), "seven threads");
+    CHECK(mp_hash_pages(data, size, 4096, CS_HASHTYPE_SHA256, one, 1, NULL, 0), "one thread");
+    CHECK(mp_hash_pages(data, size, 4096, CS_HASHTYPE_SHA256, many, 7, NULL, 0), "seven threads");
     CHECK(memcmp(one, many, n * 32) == 0, "thread count does not change the hashes");
     CHECK(mp_hash_once(CS_HASHTYPE_SHA256, data + (n - 1) * 4096, size - (n - 1) * 4096, last) &&
               memcmp(last, one + (n - 1) * 32, 32) == 0,
@@ -168,21 +168,18 @@ static void test_page_hashes(void)
 
 static void test_fat_layout(void)
 {
-    uint8_t a[5000], b[100];
-    memset(a, 0xaa, sizeof a);
-    memset(b, 0xbb, sizeof b);
-    mp_fat_piece p[2] = {{CPU_TYPE_X86_64, 3, 12, a, sizeof a}, {CPU_TYPE_ARM64, 0, 14, b, sizeof b}};
-    uint8_t *out = NULL;
-    size_t size = 0;
+    mp_fat_piece p[2] = {{CPU_TYPE_X86_64, 3, 12, 5000}, {CPU_TYPE_ARM64, 0, 14, 100}};
+    uint64_t offsets[2] = {0, 0}, total = 0;
+    uint8_t header[8 + 2 * 20];
     mp_error err;
-    CHECK(mp_fat_write("t", p, 2, &out, &size, &err) == MP_OK, "fat write");
-    CHECK(size == 16384 + 100, "file ends with the last slice (%zu)", size);
-    CHECK(out && out[4096] == 0xaa && out[4095] == 0 && out[4096 + 5000] == 0 && out[16383] == 0 &&
-              out[16384] == 0xbb,
-          "slices at 4096 and 16384, zero gaps");
-    CHECK(out && out[0] == 0xca && out[7] == 2 && out[8 + 8 + 2] == 0x10 && out[8 + 20 + 8 + 2] == 0x40,
+    CHECK(mp_fat_layout("t", p, 2, offsets, &total, &err) == MP_OK, "fat layout");
+    CHECK(total == 16384 + 100, "file ends with the last slice (%llu)", (unsigned long long)total);
+    CHECK(offsets[0] == 4096 && offsets[1] == 16384, "slices at 4096 and 16384");
+    mp_fat_header_write(p, offsets, 2, header);
+    CHECK(header[0] == 0xca && header[7] == 2 && header[8 + 8 + 2] == 0x10 && header[8 + 20 + 8 + 2] == 0x40,
           "header: magic, count, offsets");
-    free(out);
+    mp_fat_piece big[2] = {{CPU_TYPE_X86_64, 3, 12, 0xfffff000u}, {CPU_TYPE_ARM64, 0, 14, 100}};
+    CHECK(mp_fat_layout("t", big, 2, offsets, &total, &err) == MP_ERR_UNSUPPORTED, "a slice past 4 GiB is refused");
 }
 
 static void test_options(void)
