@@ -85,7 +85,7 @@ void mp_buf_free(mp_buf *b)
 {
     if (!b)
         return;
-    UNPOISON(b->base, b->map_len);
+    UNPOISON(b->base + b->size, b->map_len - b->size); /* what alloc poisoned */
     munmap(b->base - b->page, b->map_len + 2 * b->page);
     free(b->src);
     if (b->fd >= 0)
