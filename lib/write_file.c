@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Bytes written from memory at a time; the mapped file pages among them are
@@ -102,15 +103,6 @@ static mp_status write_buf(int fd, const mp_buf *b, const char *path, mp_error *
     return MP_OK;
 }
 
-static void fsync_directory(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_CLOEXEC | O_DIRECTORY);
-    if (fd >= 0) {
-        fsync(fd); /* best effort: some filesystems refuse fsync on directories */
-        close(fd);
-    }
-}
-
 #define TMP_TAG ".machoplist-"
 #define TMP_RANDOM 6 /* mkstemp's XXXXXX */
 
@@ -124,10 +116,10 @@ static int flock_retry(int fd, int op)
 
 /* Removes .BASE.machoplist-XXXXXX files in dir that no live writer holds
  * (their writer was killed). Best effort: anything unexpected is left alone. */
-static void remove_stale_temps(const char *dir, const char *base)
+static void remove_stale_temps(int dir_fd, const char *base)
 {
     size_t base_len = strlen(base), tag_len = strlen(TMP_TAG);
-    int dfd = open(dir, O_RDONLY | O_CLOEXEC | O_DIRECTORY);
+    int dfd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 0); /* closedir closes it */
     if (dfd < 0)
         return;
     DIR *d = fdopendir(dfd);
@@ -154,13 +146,34 @@ static void remove_stale_temps(const char *dir, const char *base)
     closedir(d);
 }
 
-/* mkstemp, then lock the file so remove_stale_temps leaves it alone; retried
- * when a cleaner removed the name between the two. */
-static int make_temp(char *tmp, size_t len, const char *dir, const char *base, const char *path, mp_error *err)
+/* Six characters for a temporary name: mkstemp's alphabet, varied per call. */
+static void random_suffix(char out[TMP_RANDOM + 1])
 {
-    for (int attempt = 0; attempt < 8; attempt++) {
-        snprintf(tmp, len, "%s/.%s" TMP_TAG "XXXXXX", dir, base);
-        int fd = mkstemp(tmp);
+    static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    static unsigned long counter;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t x = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 40) ^ ++counter;
+    for (int i = 0; i < TMP_RANDOM; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift: spread the bits */
+        out[i] = set[x % (sizeof set - 1)];
+    }
+    out[TMP_RANDOM] = '\0';
+}
+
+/* Creates .BASE.machoplist-XXXXXX inside the directory dfd (O_EXCL, never
+ * through a symlink), then locks it so remove_stale_temps leaves it alone;
+ * retried when the name exists or a cleaner removed it between the two. */
+static int make_temp(int dfd, char *tmp, size_t len, const char *dir, const char *base, const char *path,
+                     mp_error *err)
+{
+    for (int attempt = 0; attempt < 64; attempt++) {
+        char suffix[TMP_RANDOM + 1];
+        random_suffix(suffix);
+        snprintf(tmp, len, ".%s" TMP_TAG "%s", base, suffix);
+        int fd = openat(dfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0 && errno == EEXIST)
+            continue;
         if (fd < 0) {
             mp_fail(err, MP_ERR_IO, "%s: cannot create a temporary file in %s: %s", path, dir, strerror(errno));
             return -1;
@@ -168,8 +181,8 @@ static int make_temp(char *tmp, size_t len, const char *dir, const char *base, c
         struct stat mine, named;
         if (flock_retry(fd, LOCK_EX) != 0) /* no flock on this filesystem: no cleanup either */
             return fd;
-        if (fstat(fd, &mine) == 0 && lstat(tmp, &named) == 0 && mine.st_dev == named.st_dev &&
-            mine.st_ino == named.st_ino)
+        if (fstat(fd, &mine) == 0 && fstatat(dfd, tmp, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+            mine.st_dev == named.st_dev && mine.st_ino == named.st_ino)
             return fd;
         close(fd);
     }
@@ -177,6 +190,14 @@ static int make_temp(char *tmp, size_t len, const char *dir, const char *base, c
     return -1;
 }
 
+/* Why symlinks cannot redirect the write: the path is resolved once
+ * (realpath), its directory opened once, and from then on every step - the
+ * check that the file there is still the one resolved, the temporary file
+ * (O_EXCL | O_NOFOLLOW), the rename - is relative to that directory handle.
+ * Swapping a directory on the path for a symlink afterwards changes nothing,
+ * and a symlink put in place of the file itself is replaced, not followed. So
+ * nothing is written outside the directory that held the target when the
+ * write began, and nothing there but the target and its temporary. */
 mp_status mp_write_atomic(const char *path, const mp_buf *data, mode_t new_mode, mp_error *err)
 {
     /* Resolve symlinks so the link stays a link and the target is replaced. */
@@ -203,12 +224,23 @@ mp_status mp_write_atomic(const char *path, const mp_buf *data, mode_t new_mode,
     const char *dir = dirname(dir_buf);
     const char *base = basename(base_buf);
     char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s/.%s" TMP_TAG "XXXXXX", dir, base) >= (int)sizeof tmp)
+    if (strlen(base) + sizeof TMP_TAG + TMP_RANDOM + 2 > sizeof tmp)
         return mp_fail(err, MP_ERR_IO, "%s: path too long", path);
-    remove_stale_temps(dir, base);
-    int fd = make_temp(tmp, sizeof tmp, dir, base, path, err);
-    if (fd < 0)
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return mp_fail(err, MP_ERR_IO, "%s: cannot open directory %s: %s", path, dir, strerror(errno));
+    struct stat now;
+    if (exists && (fstatat(dfd, base, &now, AT_SYMLINK_NOFOLLOW) != 0 || now.st_dev != st.st_dev ||
+                   now.st_ino != st.st_ino)) {
+        close(dfd);
+        return mp_fail(err, MP_ERR_IO, "%s: replaced by another file while being written; nothing written", path);
+    }
+    remove_stale_temps(dfd, base);
+    int fd = make_temp(dfd, tmp, sizeof tmp, dir, base, path, err);
+    if (fd < 0) {
+        close(dfd);
         return err ? err->status : MP_ERR_IO;
+    }
     /* The flock lives while any descriptor of the open file does: this one
      * keeps the temporary locked from the close below until the rename. */
     int hold = dup(fd);
@@ -228,16 +260,16 @@ mp_status mp_write_atomic(const char *path, const mp_buf *data, mode_t new_mode,
         status = mp_fail(err, MP_ERR_IO, "%s: fsync failed: %s", path, strerror(errno));
     if (close(fd) != 0 && status == MP_OK)
         status = mp_fail(err, MP_ERR_IO, "%s: close failed: %s", path, strerror(errno));
-    if (status == MP_OK && rename(tmp, target) != 0)
+    if (status == MP_OK && renameat(dfd, tmp, dfd, base) != 0)
         status = mp_fail(err, MP_ERR_IO, "%s: cannot replace the file: %s", path, strerror(errno));
     if (status != MP_OK)
-        unlink(tmp);
+        unlinkat(dfd, tmp, 0);
     if (hold >= 0)
         close(hold);
-    if (status != MP_OK)
-        return status;
-    fsync_directory(dir);
-    return MP_OK;
+    if (status == MP_OK)
+        fsync(dfd); /* best effort: some filesystems refuse fsync on directories */
+    close(dfd);
+    return status;
 }
 
 mp_status mp_image_write(const mp_image *img, const char *path, mp_error *err)

@@ -104,23 +104,38 @@ int fsync(int fd)
     return real(fd);
 }
 
+/* Delay and failure of the temporary's rename; 0 to go ahead. */
+static int rename_fault(const char *from)
+{
+    if (!is_temp_name(from))
+        return 0;
+    const char *delay = getenv("MP_DELAY_RENAME_MS");
+    if (delay) {
+        long ms = atol(delay);
+        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+    }
+    if (mode_is("rename")) {
+        errno = EACCES;
+        return -1;
+    }
+    return 0;
+}
+
 int rename(const char *from, const char *to)
 {
     static int (*real)(const char *, const char *);
     if (!real)
         real = (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename");
-    if (is_temp_name(from)) {
-        const char *delay = getenv("MP_DELAY_RENAME_MS");
-        if (delay) {
-            long ms = atol(delay);
-            struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-            while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-                ;
-        }
-        if (mode_is("rename")) {
-            errno = EACCES;
-            return -1;
-        }
-    }
-    return real(from, to);
+    return rename_fault(from) ? -1 : real(from, to);
+}
+
+/* The library renames relative to the target's directory. */
+int renameat(int from_dir, const char *from, int to_dir, const char *to)
+{
+    static int (*real)(int, const char *, int, const char *);
+    if (!real)
+        real = (int (*)(int, const char *, int, const char *))dlsym(RTLD_NEXT, "renameat");
+    return rename_fault(from) ? -1 : real(from_dir, from, to_dir, to);
 }
