@@ -262,6 +262,19 @@ void mp_buf_release(const mp_buf *b, size_t off, size_t len)
     }
 }
 
+void mp_buf_prefetch(const mp_buf *b, size_t off, size_t len)
+{
+#ifdef MADV_POPULATE_READ
+    if (off > b->size || len > b->size - off || b->fd < 0 || len == 0)
+        return;
+    size_t first = off / b->page * b->page, end = off + len;
+    /* Fails with EINVAL on kernels before 5.14: then pages fault in as read. */
+    (void)madvise(b->base + first, end - first, MADV_POPULATE_READ);
+#else
+    (void)b, (void)off, (void)len;
+#endif
+}
+
 size_t mp_buf_run(const mp_buf *b, size_t off, uint64_t *file_off)
 {
     *file_off = MP_BUF_ANON;

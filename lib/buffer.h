@@ -59,6 +59,11 @@ uint8_t *mp_buf_writable(mp_buf *b, size_t off, size_t len);
  * disjoint ranges. */
 void mp_buf_release(const mp_buf *b, size_t off, size_t len);
 
+/* Maps the file-backed pages of [off, off+len) in one call before they are
+ * read, instead of one page fault per few pages (Linux MADV_POPULATE_READ;
+ * nothing elsewhere). Best effort. */
+void mp_buf_prefetch(const mp_buf *b, size_t off, size_t len);
+
 /* The run of bytes starting at off that comes from one kind of page: returns
  * its length, and sets *file_off to the source file offset of byte off when
  * the run is file-backed (consecutive file pages), else to MP_BUF_ANON. */

@@ -42,9 +42,16 @@ static void hash_run(page_run *r)
     r->ok = h != NULL;
     unsigned size = mp_hash_stored_size(r->hash_type);
     uint64_t kept = r->first * r->page_size; /* start of the bytes not given back yet */
+    uint64_t ready = kept; /* end of the bytes prefetched */
+    uint64_t end = (r->first + r->count) * r->page_size < r->limit ? (r->first + r->count) * r->page_size : r->limit;
     for (uint64_t i = r->first; r->ok && i < r->first + r->count; i++) {
         uint64_t off = i * r->page_size;
         uint64_t len = r->limit - off < r->page_size ? r->limit - off : r->page_size;
+        if (r->drop && off + len > ready) {
+            uint64_t n = end - ready < MP_RELEASE_EVERY ? end - ready : MP_RELEASE_EVERY;
+            mp_buf_prefetch(r->drop, r->drop_off + (size_t)ready, (size_t)n);
+            ready += n;
+        }
         r->ok = mp_hasher_digest(h, r->data + off, (size_t)len, r->out + i * size);
         if (r->drop && (off + len - kept >= MP_RELEASE_EVERY || i + 1 == r->first + r->count)) {
             mp_buf_release(r->drop, r->drop_off + (size_t)kept, (size_t)(off + len - kept));
