@@ -1,9 +1,11 @@
 /* machoplist: command dispatch. */
 #include "cli.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 const char *cli_program = "machoplist";
 
@@ -65,8 +67,28 @@ static void usage(FILE *f)
             "See machoplist(1).\n");
 }
 
+/* The library maps its input files (lib/buffer.h). If another process
+ * truncates one meanwhile, touching a page past the new end raises SIGBUS.
+ * Nothing has been written by then (pages are read before the temporary file
+ * exists; the write itself copies in the kernel, which reports an error
+ * instead), so this is an I/O error like any other, not a crash. */
+static void on_sigbus(int sig)
+{
+    static const char msg[] =
+        "machoplist: an input file shrank while being read (truncated by another process); nothing was written\n";
+    (void)sig;
+    ssize_t n = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)n;
+    _exit(MP_ERR_IO);
+}
+
 int main(int argc, char **argv)
 {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigbus;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGBUS, &sa, NULL);
     if (argc < 2) {
         usage(stderr);
         return MP_ERR_USAGE;
