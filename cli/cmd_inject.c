@@ -56,17 +56,9 @@ static uint8_t *read_stream(FILE *f, size_t *len)
 
 static int read_plist_file(const char *path, uint8_t **out, size_t *len)
 {
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!f) {
-        cli_error("%s: cannot open plist: %s", path, strerror(errno));
+    FILE *f = strcmp(path, "-") == 0 ? stdin : cli_open_regular(path, "plist");
+    if (!f)
         return MP_ERR_IO;
-    }
-    struct stat st;
-    if (f != stdin && fstat(fileno(f), &st) == 0 && !S_ISREG(st.st_mode)) {
-        fclose(f);
-        cli_error("%s: plist is not a regular file", path);
-        return MP_ERR_IO;
-    }
     *out = read_stream(f, len);
     bool failed = ferror(f);
     if (f != stdin)

@@ -20,6 +20,8 @@ static char *plist_as_xml(const uint8_t *bytes, size_t len, const char **format,
     if (!bytes || len == 0 || len > UINT32_MAX)
         return NULL;
     plist_t root = NULL;
+    if (mp_plist_check(bytes, len, NULL) != MP_OK) /* would crash libplist */
+        return NULL;
     plist_from_memory((const char *)bytes, (uint32_t)len, &root);
     if (!root)
         return NULL;

@@ -16,11 +16,9 @@ typedef struct sign_args {
 
 static int read_file(const char *path, uint8_t **out, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        cli_error("%s: cannot open: %s", path, strerror(errno));
+    FILE *f = cli_open_regular(path, "entitlements");
+    if (!f)
         return MP_ERR_IO;
-    }
     size_t cap = 4096, n = 0;
     uint8_t *buf = malloc(cap);
     while (buf) {

@@ -1,10 +1,13 @@
 /* machoplist: command dispatch. */
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 const char *cli_program = "machoplist";
@@ -65,6 +68,31 @@ static void usage(FILE *f)
             "exit codes: 0 ok, 1 verification failed, 2 usage, 3 I/O, 4 not Mach-O,\n"
             "            5 malformed, 6 unsupported, 7 no room, 8 bad plist, 9 signature, 10 out of memory\n"
             "See machoplist(1).\n");
+}
+
+FILE *cli_open_regular(const char *path, const char *what)
+{
+    /* O_NONBLOCK: opening a FIFO with no writer must not hang. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        cli_error("%s: cannot open %s: %s", path, what, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        cli_error("%s: %s is not a regular file", path, what);
+        return NULL;
+    }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0)
+        fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        cli_error("%s: cannot open %s: %s", path, what, strerror(errno));
+    }
+    return f;
 }
 
 /* The library maps its input files (lib/buffer.h). If another process

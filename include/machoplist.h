@@ -66,6 +66,12 @@ mp_status mp_image_open_memory(const void *data, size_t size, const char *name,
                                mp_image **out, mp_error *err);
 void mp_image_free(mp_image *image);
 
+/* MP_OK when plist bytes are safe to hand to a plist parser: nesting at most
+ * 64 levels, no NUL inside the text or a string (libplist recurses on
+ * nesting and aborts on such NULs). Every plist the library reads is checked
+ * so; callers that parse plists themselves can do the same. */
+mp_status mp_plist_check(const void *bytes, size_t len, mp_error *err);
+
 /* A copy of an image as it is now, for comparing or writing later. Cheap: the
  * copy shares the file's pages instead of duplicating them. */
 mp_status mp_image_copy(const mp_image *image, mp_image **out, mp_error *err);

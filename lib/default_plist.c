@@ -80,7 +80,7 @@ static plist_t embedded_dict(const mp_image *img)
             continue;
         const mp_section *sec = &s->sects[s->info_plist_sect];
         plist_t root = NULL;
-        plist_from_memory((const char *)s->data + sec->offset, (uint32_t)sec->size, &root);
+        (void)mp_plist_parse(s->data + sec->offset, (size_t)sec->size, &root, NULL);
         if (root && plist_get_node_type(root) == PLIST_DICT)
             return root;
         plist_free(root);

@@ -38,6 +38,9 @@ static mp_status parse(const uint8_t *bytes, size_t len, plist_t *root, const ch
     if (len > MP_PLIST_MAX_INPUT)
         return mp_fail(err, MP_ERR_PLIST, "plist is %zu bytes, more than the %u bytes accepted", len,
                        MP_PLIST_MAX_INPUT);
+    mp_status st = mp_plist_check_shape(bytes, len, err);
+    if (st != MP_OK)
+        return st;
     if (plist_is_binary((const char *)bytes, (uint32_t)len)) {
         *format = "binary";
         plist_from_bin((const char *)bytes, (uint32_t)len, root);

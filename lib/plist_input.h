@@ -10,6 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Refuses (MP_ERR_PLIST) what would crash libplist: nesting deeper than 64
+ * levels, a NUL inside the text or a string (plist_shape.c). */
+mp_status mp_plist_check_shape(const uint8_t *bytes, size_t len, mp_error *err);
+/* mp_plist_check_shape, then libplist's parser (any format). */
+mp_status mp_plist_parse(const uint8_t *bytes, size_t len, plist_t *root, mp_error *err);
+
 /* A string value of a dictionary (malloc'd), or NULL when absent or not a string. */
 char *mp_plist_dict_string(plist_t dict, const char *key);
 /* The plist as XML bytes (malloc'd). */

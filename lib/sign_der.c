@@ -14,6 +14,7 @@
  * value } ... } with keys in byte order; values are BOOLEAN, INTEGER,
  * UTF8String, OCTET STRING (data), SEQUENCE (array) or a dict. Reals and dates
  * cannot be serialized (codesign fails on them too). */
+#include "plist_input.h"
 #include "bytes.h"
 #include "macho_format.h"
 #include "sign.h"
@@ -27,7 +28,7 @@ static plist_t parse_dict(const uint8_t *xml, size_t len)
     if (!xml || len == 0 || len > UINT32_MAX)
         return NULL;
     plist_t root = NULL;
-    plist_from_memory((const char *)xml, (uint32_t)len, &root);
+    (void)mp_plist_parse(xml, len, &root, NULL);
     if (root && plist_get_node_type(root) != PLIST_DICT) {
         plist_free(root);
         root = NULL;

@@ -27,6 +27,7 @@
  * - execSeg (machorep.cpp execSegBase/Limit, signer.cpp): only with a platform
  *   load command: base = __TEXT.fileoff, limit = __TEXT.filesize, flags =
  *   MAIN_BINARY for MH_EXECUTE plus entitlement bits. */
+#include "plist_input.h"
 #include "bytes.h"
 #include "hash.h"
 #include "macho_format.h"
@@ -117,7 +118,7 @@ static mp_status read_info_plist(const mp_image *img, const mp_slice *s, char **
     mp_slice_where(img, s, where, sizeof where);
     plist_t root = NULL;
     if (len > 0 && len <= UINT32_MAX)
-        plist_from_memory((const char *)bytes, (uint32_t)len, &root);
+        (void)mp_plist_parse(bytes, len, &root, NULL);
     if (!root || plist_get_node_type(root) != PLIST_DICT) {
         plist_free(root);
         return mp_fail(err, MP_ERR_PLIST,
@@ -390,6 +391,9 @@ mp_status mp_sign_plan_make(const mp_image *img, const mp_sign_options *opt, mp_
                 team = s->sig.cds[k].team_id;
             p->dropped_identity = cms || (team && team[0]);
             snprintf(p->old_team_id, sizeof p->old_team_id, "%s", team ? team : "");
+            for (char *c = p->old_team_id; *c; c++) /* it ends up in one-line messages */
+                if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                    *c = '?';
         }
     }
     return MP_OK;

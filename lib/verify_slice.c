@@ -14,6 +14,7 @@
  *   ignored, except entitlement blobs, which the kernel requires to be hashed.
  * The CMS signature of a Developer ID signature is not evaluated (there are no
  * Apple roots here): its CodeDirectories are. */
+#include "plist_input.h"
 #include "bytes.h"
 #include "hash.h"
 #include "macho_format.h"
@@ -254,7 +255,7 @@ static void check_info_plist(const mp_slice *s, mp_verify_slice *v)
     }
     plist_t root = NULL;
     if (len > 0 && len <= UINT32_MAX)
-        plist_from_memory((const char *)bytes, (uint32_t)len, &root);
+        (void)mp_plist_parse(bytes, len, &root, NULL);
     if (root && plist_get_node_type(root) == PLIST_DICT) {
         v->info_plist_bound = 1;
         v->info_plist_entries = plist_dict_get_size(root);
