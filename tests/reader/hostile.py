@@ -1,16 +1,24 @@
 #!/usr/bin/env python3
 """Hostile input: broken variants of real fixtures must be refused cleanly.
 
-For every variant, `machoplist show FILE` and `machoplist show --json FILE`
-must exit with the exact status (3 I/O, 4 not Mach-O, 5 malformed,
-6 unsupported), print nothing on stdout, print exactly one line on stderr --
-the exact message, which starts with "machoplist: FILE:" and names the slice
-and the load command with its offset where one is at fault -- and leave the
-file unchanged. The CLI runs under ASan/UBSan in CI: a sanitizer report
+For every variant, `machoplist show FILE`, `show --json FILE`, `verify FILE`
+and `inject --plist fixtures/Info.plist FILE` must exit with the exact status
+(3 I/O, 4 not Mach-O, 5 malformed, 6 unsupported), print nothing on stdout,
+print exactly one line on stderr -- the exact message, which starts with
+"machoplist: FILE:" and names the slice and the load command with its offset
+where one is at fault -- and leave the file unchanged; inject must leave no
+temporary file (.FILE.machoplist-XXXXXX, lib/write_file.c) or anything else
+new in the directory. The CLI runs under ASan/UBSan in CI: a sanitizer report
 changes the exit status (99/98) and fails the case.
 
+Also: a sweep of every numeric field of the load commands, segments, sections and
+universal header set to extreme values through show --json (the same sweep
+with 0, 1, 0x7fffffff and 0xffffffff through show, verify and inject:
+tests/inject/hostile_inject.py).
+
 Damaged code signatures do not make a file unreadable: show exits 0 and the
-JSON says why the signature did not decode.
+JSON says why the signature did not decode (verify and inject on damaged
+signatures: tests/inject/hostile_inject.py).
 
 Each message below is computed from this script's own parse of the fixture
 (machoview.py), not copied from machoplist's output.
@@ -32,6 +40,7 @@ from machoview import cx  # noqa: E402
 CLI = os.environ["MP_CLI"]
 FIXTURES = os.environ["MP_FIXTURES"]
 TMP = os.environ.get("MP_TMP", "/tmp")
+PLIST = os.path.join(os.environ["MP_SRC"], "fixtures", "Info.plist")
 
 IO, NOT_MACHO, MALFORMED, UNSUPPORTED = 3, 4, 5, 6
 
@@ -82,27 +91,49 @@ def sha256(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
-def run(args, prefix=()):
-    p = subprocess.run(list(prefix) + [CLI] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+def run(args, prefix=(), timeout=60):
+    """(exit status, stdout bytes, stderr text); a command that hangs (a FIFO
+    opened for reading blocks) is killed and reported as exit -1000."""
+    try:
+        p = subprocess.run(list(prefix) + [CLI] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return -1000, b"", "timed out after %d s\n" % timeout
     return p.returncode, p.stdout, p.stderr.decode("utf-8", "replace")
 
 
-def expect_error(name, path, status, message, where=None, checksum=True, prefix=()):
-    """show and show --json must fail with exactly `message`.
-    where: substrings the message must contain ("slice 1", "load command 6 at offset 0x...")."""
+def listing(path):
+    """Names in the file's directory (None for /dev, which is not ours)."""
+    d = os.path.dirname(path) or "."
+    return sorted(os.listdir(d)) if not path.startswith("/dev/") else None
+
+
+# The commands every hostile file goes through; inject also must not leave a
+# temporary file behind.
+COMMANDS = (("show",), ("show", "--json"), ("verify",), ("inject", "--plist", PLIST))
+
+
+def expect_error(name, path, status, message, where=None, checksum=True, prefix=(), messages=None):
+    """show, show --json, verify and inject must fail with exactly `message`.
+    where: substrings the message must contain ("slice 1", "load command 6 at offset 0x...").
+    messages: {command name: message} where one command words it differently."""
     line = "machoplist: %s" % message
     check(line.startswith("machoplist: %s: " % path), name, "expected message does not name the file: " + line)
     for w in where or []:
         check(w in message, name, "expected message lacks %r: %s" % (w, message))
     before = sha256(path) if checksum else None
-    for args in (["show", path], ["show", "--json", path]):
+    for cmd in COMMANDS:
+        args = list(cmd) + [path]
+        want = "machoplist: %s\n" % (messages or {}).get(cmd[0], message)
+        names = listing(path)
         rc, out, err = run(args, prefix)
-        what = "%s %s" % (" ".join(args[:-1]), os.path.basename(path))
+        what = "%s %s" % (" ".join(cmd[:2] if cmd[0] != "inject" else cmd[:1]), os.path.basename(path))
         check(rc == status, name, "%s: exit %d, expected %d; stderr: %s" % (what, rc, status, err.strip()[:2000]))
         check(out == b"", name, "%s: stdout not empty: %r" % (what, out[:200]))
-        check(err == line + "\n", name, "%s: stderr\n    got:      %r\n    expected: %r" % (what, err[:2000], line + "\n"))
-    if checksum:
-        check(sha256(path) == before, name, "the file changed")
+        check(err == want, name, "%s: stderr\n    got:      %r\n    expected: %r" % (what, err[:2000], want))
+        if cmd[0] == "inject":
+            check(listing(path) == names, name, "%s: the directory changed: %r -> %r" % (what, names, listing(path)))
+        if checksum:
+            check(sha256(path) == before, name, "%s: the file changed" % what)
 
 
 def expect_ok_json(name, path):
@@ -507,13 +538,20 @@ def file_cases(w, have_thin):
 
     d = os.path.join(w.dir, "a-directory")
     os.mkdir(d)
-    expect_error("directory", d, IO, "%s: is a directory" % d, checksum=False)
+    expect_error("directory", d, IO, "%s: is a directory" % d, checksum=False,
+                 messages={"inject": "%s: is a directory; use --recursive (-r) for the Mach-O executables under it" % d})
+    check(os.listdir(d) == [], "directory", "inject wrote into the directory: %r" % os.listdir(d))
     p = os.path.join(w.dir, "missing")
     expect_error("missing", p, IO, "%s: cannot open: No such file or directory" % p, checksum=False)
+    check(not os.path.exists(p), "missing", "a command created the missing file")
+    # A FIFO with no writer: opening it for reading would block; every command
+    # must refuse it without waiting (run() kills a command after 60 s).
     p = os.path.join(w.dir, "fifo")
     os.mkfifo(p)
     expect_error("fifo", p, IO, "%s: not a regular file" % p, checksum=False)
     expect_error("dev-null", "/dev/null", IO, "/dev/null: not a regular file", checksum=False)
+    # /dev/zero never ends: refused before any read.
+    expect_error("dev-zero", "/dev/zero", IO, "/dev/zero: not a regular file", checksum=False)
 
     if have_thin:
         p = w.write("unreadable", fixture("hello-arm64"))
