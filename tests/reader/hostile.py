@@ -512,6 +512,44 @@ def fat_cases(w, have):
     expect_error(n, p, MALFORMED, "%s: slice 0: universal header says %s but the Mach-O header says %s"
                  % (p, names[1], names[0]), ["slice 0"])
 
+    # Duplicate slices: the same table entry twice; a third entry repeating
+    # the second; two entries naming the same bytes (under two arches, and
+    # under one); one slice's range covering the other; an empty slice.
+    n, p = variant("fat-duplicate-entry", lambda b: b.__setitem__(slice(arch_field(0, 0), arch_field(1, 0)),
+                                                                   b[arch_field(1, 0):arch_field(2, 0)]))
+    expect_error(n, p, MALFORMED, "%s: slices 0 and 1 have the same architecture (%s)" % (p, names[1]))
+
+    def third_entry(b):
+        put_be32(b, 4, 3)
+        b[arch_field(2, 0):arch_field(3, 0)] = b[arch_field(1, 0):arch_field(2, 0)]
+    n, p = variant("fat-duplicate-third-entry", third_entry)
+    expect_error(n, p, MALFORMED, "%s: slices 1 and 2 have the same architecture (%s)" % (p, names[1]))
+
+    def same_bytes(b):  # slice 1 names slice 0's bytes, as an arch the header does not claim
+        put_be32(b, arch_field(1, 2), arches[0][2])
+        put_be32(b, arch_field(1, 3), arches[0][3])
+        put_be32(b, arch_field(1, 4), arches[0][4])
+    n, p = variant("fat-same-range", same_bytes)
+    expect_error(n, p, MALFORMED, "%s: slices 0 (%s) and 1 (%s) overlap" % (p, names[0], names[1]))
+
+    def same_bytes_same_arch(b):
+        same_bytes(b)
+        put_be32(b, arch_field(1, 0), arches[0][0])
+        put_be32(b, arch_field(1, 1), arches[0][1])
+    n, p = variant("fat-same-range-same-arch", same_bytes_same_arch)
+    expect_error(n, p, MALFORMED, "%s: slices 0 and 1 have the same architecture (%s)" % (p, names[0]))
+
+    n, p = variant("fat-slice-covers-next", lambda b: put_be32(b, arch_field(0, 3), arches[1][2] + arches[1][3] - arches[0][2]))
+    expect_error(n, p, MALFORMED, "%s: slices 0 (%s) and 1 (%s) overlap" % (p, names[0], names[1]))
+
+    n, p = variant("fat-slice-size-zero", lambda b: put_be32(b, arch_field(1, 3), 0))
+    expect_error(n, p, MALFORMED, "%s: slice 1: 0 bytes, too short for a Mach-O header" % p, ["slice 1"])
+
+    n, p = variant("fat-slice-misaligned-by-one", lambda b: (put_be32(b, arch_field(1, 2), arches[1][2] + 1),
+                                                             put_be32(b, arch_field(1, 3), arches[1][3] - 1)))
+    expect_error(n, p, MALFORMED, "%s: slice 1 (%s): offset %s is not aligned to 2^%d"
+                 % (p, names[1], cx(arches[1][2] + 1), arches[1][4]))
+
     n, p = variant("fat-slice-not-macho", lambda b: put32(b, arches[1][2], 0))
     expect_error(n, p, MALFORMED, "%s: slice 1: not Mach-O (magic 00000000)" % p, ["slice 1"])
 
