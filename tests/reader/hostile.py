@@ -11,7 +11,8 @@ temporary file (.FILE.machoplist-XXXXXX, lib/write_file.c) or anything else
 new in the directory. The CLI runs under ASan/UBSan in CI: a sanitizer report
 changes the exit status (99/98) and fails the case.
 
-Also: a sweep of every numeric field of the load commands, segments, sections and
+Also: truncation at every load-command boundary (thin and universal), and a
+sweep of every numeric field of the load commands, segments, sections and
 universal header set to extreme values through show --json (the same sweep
 with 0, 1, 0x7fffffff and 0xffffffff through show, verify and inject:
 tests/inject/hostile_inject.py).
@@ -707,6 +708,76 @@ def signature_cases(w):
     expect_bad_signature(n, p, "signature area of 8 bytes is too small for a SuperBlob")
 
 
+def truncation_cases(w, have):
+    """The file cut short at every load-command boundary, inside the header,
+    and at every segment, section and __LINKEDIT table boundary after the
+    load commands; universal files also at every fat-header boundary and at
+    every load-command boundary of each slice. Exact messages."""
+    if "hello-arm64" in have:
+        base = fixture("hello-arm64")
+        s = mv.Slice(bytes(base))
+        size = len(base)
+        cuts = {0, 1, 3, 4, 20, 31}
+        cuts.update(lc.off for lc in s.lcs)          # every boundary before a load command ...
+        cuts.update(lc.off + 4 for lc in s.lcs)      # ... and inside each, between cmd and cmdsize
+        cuts.add(s.lc_end)                           # the load commands end exactly at EOF
+        for g in s.segments:
+            cuts.update((g.fileoff, g.fileoff + g.filesize))
+            cuts.update(x.offset for x in g.sections if x.offset)
+        symoff, _, stroff, _ = struct.unpack_from("<4I", base, s.lc(mv.LC_SYMTAB).off + 8)
+        cuts.update((symoff, stroff, s.code_signature()[0], size - 1))
+        for cut in sorted(c for c in cuts if c < size):
+            p = w.write("cut-thin-%#x" % cut, base[:cut])
+            if cut == 0:
+                expect_error("cut-thin-0", p, NOT_MACHO, "%s: empty file, not Mach-O" % p)
+            elif cut < 4:
+                expect_error("cut-thin-%d" % cut, p, NOT_MACHO, "%s: %d bytes, too short to be Mach-O" % (p, cut))
+            elif cut < 32:
+                expect_error("cut-thin-%d" % cut, p, MALFORMED, "%s: slice 0: Mach-O header truncated (%d of 32 bytes)"
+                             % (p, cut))
+            elif cut < s.lc_end:
+                expect_error("cut-thin-%#x" % cut, p, MALFORMED,
+                             "%s: slice 0: sizeofcmds %d at offset 0x14 extends past the end of the slice (%d bytes)"
+                             % (p, s.sizeofcmds, cut))
+            else:
+                # the first segment, in load-command order, that the cut leaves short
+                g = next(g for g in s.segments if g.filesize and g.fileoff + g.filesize > cut)
+                expect_error("cut-thin-%#x" % cut, p, MALFORMED,
+                             "%s: slice 0 (arm64): load command %d at offset %s: segment %s file range [%s, +%s) "
+                             "extends past the end of the slice (%s)"
+                             % (p, g.lc.index, cx(g.lc.off), g.name, cx(g.fileoff), cx(g.filesize), cx(cut)))
+    else:
+        skipped.append("thin truncation: fixture hello-arm64 not built")
+
+    if "hello-universal" in have:
+        base = fixture("hello-universal")
+        arches = mv.fat_arches(bytes(base))
+        names = [mv.arch_name(a[0], a[1]) for a in arches]
+        size = len(base)
+        table_end = 8 + 20 * len(arches)
+        cuts = {4, 7, 8, table_end - 1, table_end}
+        cuts.update(8 + 20 * i for i in range(len(arches)))
+        for _, _, off, sz, _ in arches:
+            sl = mv.Slice(bytes(base[off:off + sz]))
+            cuts.update((off, off + 32, off + sl.lc_end, off + sz))
+            cuts.update(off + lc.off for lc in sl.lcs)
+        cuts.add(size - 1)
+        for cut in sorted(c for c in cuts if c < size):
+            p = w.write("cut-fat-%#x" % cut, base[:cut])
+            if cut < 8:
+                expect_error("cut-fat-%d" % cut, p, MALFORMED, "%s: universal header truncated (%d bytes)" % (p, cut))
+            elif cut < table_end:
+                expect_error("cut-fat-%d" % cut, p, MALFORMED, "%s: universal header with %d slices is truncated"
+                             % (p, len(arches)))
+            else:
+                i = next(i for i, a in enumerate(arches) if a[2] + a[3] > cut)
+                expect_error("cut-fat-%#x" % cut, p, MALFORMED,
+                             "%s: slice %d (%s): [%s, %s) extends past the end of the file (%s bytes)"
+                             % (p, i, names[i], cx(arches[i][2]), cx(arches[i][2] + arches[i][3]), cx(cut)))
+    else:
+        skipped.append("universal truncation: fixture hello-universal not built")
+
+
 def sweep_cases(w, have):
     """Every numeric field of every load command, segment and section of
     hello-arm64 (and of hello-universal's fat header) set to extreme values.
@@ -781,6 +852,7 @@ def main():
         skipped.append("thin and signature cases: fixture hello-arm64 not built")
     plist_cases(w, have)
     fat_cases(w, have)
+    truncation_cases(w, have)
     sweep_cases(w, have)
     for s in skipped:
         print("skipped: " + s)
