@@ -1,16 +1,25 @@
 #!/usr/bin/env python3
 """Hostile input: broken variants of real fixtures must be refused cleanly.
 
-For every variant, `machoplist show FILE` and `machoplist show --json FILE`
-must exit with the exact status (3 I/O, 4 not Mach-O, 5 malformed,
-6 unsupported), print nothing on stdout, print exactly one line on stderr --
-the exact message, which starts with "machoplist: FILE:" and names the slice
-and the load command with its offset where one is at fault -- and leave the
-file unchanged. The CLI runs under ASan/UBSan in CI: a sanitizer report
+For every variant, `machoplist show FILE`, `show --json FILE`, `verify FILE`
+and `inject --plist fixtures/Info.plist FILE` must exit with the exact status
+(3 I/O, 4 not Mach-O, 5 malformed, 6 unsupported), print nothing on stdout,
+print exactly one line on stderr -- the exact message, which starts with
+"machoplist: FILE:" and names the slice and the load command with its offset
+where one is at fault -- and leave the file unchanged; inject must leave no
+temporary file (.FILE.machoplist-XXXXXX, lib/write_file.c) or anything else
+new in the directory. The CLI runs under ASan/UBSan in CI: a sanitizer report
 changes the exit status (99/98) and fails the case.
 
+Also: truncation at every load-command boundary (thin and universal), and a
+sweep of every numeric field of the load commands, segments, sections and
+universal header set to extreme values through show --json (the same sweep
+with 0, 1, 0x7fffffff and 0xffffffff through show, verify and inject:
+tests/inject/hostile_inject.py).
+
 Damaged code signatures do not make a file unreadable: show exits 0 and the
-JSON says why the signature did not decode.
+JSON says why the signature did not decode (verify and inject on damaged
+signatures: tests/inject/hostile_inject.py).
 
 Each message below is computed from this script's own parse of the fixture
 (machoview.py), not copied from machoplist's output.
@@ -32,6 +41,7 @@ from machoview import cx  # noqa: E402
 CLI = os.environ["MP_CLI"]
 FIXTURES = os.environ["MP_FIXTURES"]
 TMP = os.environ.get("MP_TMP", "/tmp")
+PLIST = os.path.join(os.environ["MP_SRC"], "fixtures", "Info.plist")
 
 IO, NOT_MACHO, MALFORMED, UNSUPPORTED = 3, 4, 5, 6
 
@@ -82,27 +92,49 @@ def sha256(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
-def run(args, prefix=()):
-    p = subprocess.run(list(prefix) + [CLI] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+def run(args, prefix=(), timeout=60):
+    """(exit status, stdout bytes, stderr text); a command that hangs (a FIFO
+    opened for reading blocks) is killed and reported as exit -1000."""
+    try:
+        p = subprocess.run(list(prefix) + [CLI] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return -1000, b"", "timed out after %d s\n" % timeout
     return p.returncode, p.stdout, p.stderr.decode("utf-8", "replace")
 
 
-def expect_error(name, path, status, message, where=None, checksum=True, prefix=()):
-    """show and show --json must fail with exactly `message`.
-    where: substrings the message must contain ("slice 1", "load command 6 at offset 0x...")."""
+def listing(path):
+    """Names in the file's directory (None for /dev, which is not ours)."""
+    d = os.path.dirname(path) or "."
+    return sorted(os.listdir(d)) if not path.startswith("/dev/") else None
+
+
+# The commands every hostile file goes through; inject also must not leave a
+# temporary file behind.
+COMMANDS = (("show",), ("show", "--json"), ("verify",), ("inject", "--plist", PLIST))
+
+
+def expect_error(name, path, status, message, where=None, checksum=True, prefix=(), messages=None):
+    """show, show --json, verify and inject must fail with exactly `message`.
+    where: substrings the message must contain ("slice 1", "load command 6 at offset 0x...").
+    messages: {command name: message} where one command words it differently."""
     line = "machoplist: %s" % message
     check(line.startswith("machoplist: %s: " % path), name, "expected message does not name the file: " + line)
     for w in where or []:
         check(w in message, name, "expected message lacks %r: %s" % (w, message))
     before = sha256(path) if checksum else None
-    for args in (["show", path], ["show", "--json", path]):
+    for cmd in COMMANDS:
+        args = list(cmd) + [path]
+        want = "machoplist: %s\n" % (messages or {}).get(cmd[0], message)
+        names = listing(path)
         rc, out, err = run(args, prefix)
-        what = "%s %s" % (" ".join(args[:-1]), os.path.basename(path))
+        what = "%s %s" % (" ".join(cmd[:2] if cmd[0] != "inject" else cmd[:1]), os.path.basename(path))
         check(rc == status, name, "%s: exit %d, expected %d; stderr: %s" % (what, rc, status, err.strip()[:2000]))
         check(out == b"", name, "%s: stdout not empty: %r" % (what, out[:200]))
-        check(err == line + "\n", name, "%s: stderr\n    got:      %r\n    expected: %r" % (what, err[:2000], line + "\n"))
-    if checksum:
-        check(sha256(path) == before, name, "the file changed")
+        check(err == want, name, "%s: stderr\n    got:      %r\n    expected: %r" % (what, err[:2000], want))
+        if cmd[0] == "inject":
+            check(listing(path) == names, name, "%s: the directory changed: %r -> %r" % (what, names, listing(path)))
+        if checksum:
+            check(sha256(path) == before, name, "%s: the file changed" % what)
 
 
 def expect_ok_json(name, path):
@@ -481,6 +513,44 @@ def fat_cases(w, have):
     expect_error(n, p, MALFORMED, "%s: slice 0: universal header says %s but the Mach-O header says %s"
                  % (p, names[1], names[0]), ["slice 0"])
 
+    # Duplicate slices: the same table entry twice; a third entry repeating
+    # the second; two entries naming the same bytes (under two arches, and
+    # under one); one slice's range covering the other; an empty slice.
+    n, p = variant("fat-duplicate-entry", lambda b: b.__setitem__(slice(arch_field(0, 0), arch_field(1, 0)),
+                                                                   b[arch_field(1, 0):arch_field(2, 0)]))
+    expect_error(n, p, MALFORMED, "%s: slices 0 and 1 have the same architecture (%s)" % (p, names[1]))
+
+    def third_entry(b):
+        put_be32(b, 4, 3)
+        b[arch_field(2, 0):arch_field(3, 0)] = b[arch_field(1, 0):arch_field(2, 0)]
+    n, p = variant("fat-duplicate-third-entry", third_entry)
+    expect_error(n, p, MALFORMED, "%s: slices 1 and 2 have the same architecture (%s)" % (p, names[1]))
+
+    def same_bytes(b):  # slice 1 names slice 0's bytes, as an arch the header does not claim
+        put_be32(b, arch_field(1, 2), arches[0][2])
+        put_be32(b, arch_field(1, 3), arches[0][3])
+        put_be32(b, arch_field(1, 4), arches[0][4])
+    n, p = variant("fat-same-range", same_bytes)
+    expect_error(n, p, MALFORMED, "%s: slices 0 (%s) and 1 (%s) overlap" % (p, names[0], names[1]))
+
+    def same_bytes_same_arch(b):
+        same_bytes(b)
+        put_be32(b, arch_field(1, 0), arches[0][0])
+        put_be32(b, arch_field(1, 1), arches[0][1])
+    n, p = variant("fat-same-range-same-arch", same_bytes_same_arch)
+    expect_error(n, p, MALFORMED, "%s: slices 0 and 1 have the same architecture (%s)" % (p, names[0]))
+
+    n, p = variant("fat-slice-covers-next", lambda b: put_be32(b, arch_field(0, 3), arches[1][2] + arches[1][3] - arches[0][2]))
+    expect_error(n, p, MALFORMED, "%s: slices 0 (%s) and 1 (%s) overlap" % (p, names[0], names[1]))
+
+    n, p = variant("fat-slice-size-zero", lambda b: put_be32(b, arch_field(1, 3), 0))
+    expect_error(n, p, MALFORMED, "%s: slice 1: 0 bytes, too short for a Mach-O header" % p, ["slice 1"])
+
+    n, p = variant("fat-slice-misaligned-by-one", lambda b: (put_be32(b, arch_field(1, 2), arches[1][2] + 1),
+                                                             put_be32(b, arch_field(1, 3), arches[1][3] - 1)))
+    expect_error(n, p, MALFORMED, "%s: slice 1 (%s): offset %s is not aligned to 2^%d"
+                 % (p, names[1], cx(arches[1][2] + 1), arches[1][4]))
+
     n, p = variant("fat-slice-not-macho", lambda b: put32(b, arches[1][2], 0))
     expect_error(n, p, MALFORMED, "%s: slice 1: not Mach-O (magic 00000000)" % p, ["slice 1"])
 
@@ -507,13 +577,20 @@ def file_cases(w, have_thin):
 
     d = os.path.join(w.dir, "a-directory")
     os.mkdir(d)
-    expect_error("directory", d, IO, "%s: is a directory" % d, checksum=False)
+    expect_error("directory", d, IO, "%s: is a directory" % d, checksum=False,
+                 messages={"inject": "%s: is a directory; use --recursive (-r) for the Mach-O executables under it" % d})
+    check(os.listdir(d) == [], "directory", "inject wrote into the directory: %r" % os.listdir(d))
     p = os.path.join(w.dir, "missing")
     expect_error("missing", p, IO, "%s: cannot open: No such file or directory" % p, checksum=False)
+    check(not os.path.exists(p), "missing", "a command created the missing file")
+    # A FIFO with no writer: opening it for reading would block; every command
+    # must refuse it without waiting (run() kills a command after 60 s).
     p = os.path.join(w.dir, "fifo")
     os.mkfifo(p)
     expect_error("fifo", p, IO, "%s: not a regular file" % p, checksum=False)
     expect_error("dev-null", "/dev/null", IO, "/dev/null: not a regular file", checksum=False)
+    # /dev/zero never ends: refused before any read.
+    expect_error("dev-zero", "/dev/zero", IO, "/dev/zero: not a regular file", checksum=False)
 
     if have_thin:
         p = w.write("unreadable", fixture("hello-arm64"))
@@ -631,6 +708,76 @@ def signature_cases(w):
     expect_bad_signature(n, p, "signature area of 8 bytes is too small for a SuperBlob")
 
 
+def truncation_cases(w, have):
+    """The file cut short at every load-command boundary, inside the header,
+    and at every segment, section and __LINKEDIT table boundary after the
+    load commands; universal files also at every fat-header boundary and at
+    every load-command boundary of each slice. Exact messages."""
+    if "hello-arm64" in have:
+        base = fixture("hello-arm64")
+        s = mv.Slice(bytes(base))
+        size = len(base)
+        cuts = {0, 1, 3, 4, 20, 31}
+        cuts.update(lc.off for lc in s.lcs)          # every boundary before a load command ...
+        cuts.update(lc.off + 4 for lc in s.lcs)      # ... and inside each, between cmd and cmdsize
+        cuts.add(s.lc_end)                           # the load commands end exactly at EOF
+        for g in s.segments:
+            cuts.update((g.fileoff, g.fileoff + g.filesize))
+            cuts.update(x.offset for x in g.sections if x.offset)
+        symoff, _, stroff, _ = struct.unpack_from("<4I", base, s.lc(mv.LC_SYMTAB).off + 8)
+        cuts.update((symoff, stroff, s.code_signature()[0], size - 1))
+        for cut in sorted(c for c in cuts if c < size):
+            p = w.write("cut-thin-%#x" % cut, base[:cut])
+            if cut == 0:
+                expect_error("cut-thin-0", p, NOT_MACHO, "%s: empty file, not Mach-O" % p)
+            elif cut < 4:
+                expect_error("cut-thin-%d" % cut, p, NOT_MACHO, "%s: %d bytes, too short to be Mach-O" % (p, cut))
+            elif cut < 32:
+                expect_error("cut-thin-%d" % cut, p, MALFORMED, "%s: slice 0: Mach-O header truncated (%d of 32 bytes)"
+                             % (p, cut))
+            elif cut < s.lc_end:
+                expect_error("cut-thin-%#x" % cut, p, MALFORMED,
+                             "%s: slice 0: sizeofcmds %d at offset 0x14 extends past the end of the slice (%d bytes)"
+                             % (p, s.sizeofcmds, cut))
+            else:
+                # the first segment, in load-command order, that the cut leaves short
+                g = next(g for g in s.segments if g.filesize and g.fileoff + g.filesize > cut)
+                expect_error("cut-thin-%#x" % cut, p, MALFORMED,
+                             "%s: slice 0 (arm64): load command %d at offset %s: segment %s file range [%s, +%s) "
+                             "extends past the end of the slice (%s)"
+                             % (p, g.lc.index, cx(g.lc.off), g.name, cx(g.fileoff), cx(g.filesize), cx(cut)))
+    else:
+        skipped.append("thin truncation: fixture hello-arm64 not built")
+
+    if "hello-universal" in have:
+        base = fixture("hello-universal")
+        arches = mv.fat_arches(bytes(base))
+        names = [mv.arch_name(a[0], a[1]) for a in arches]
+        size = len(base)
+        table_end = 8 + 20 * len(arches)
+        cuts = {4, 7, 8, table_end - 1, table_end}
+        cuts.update(8 + 20 * i for i in range(len(arches)))
+        for _, _, off, sz, _ in arches:
+            sl = mv.Slice(bytes(base[off:off + sz]))
+            cuts.update((off, off + 32, off + sl.lc_end, off + sz))
+            cuts.update(off + lc.off for lc in sl.lcs)
+        cuts.add(size - 1)
+        for cut in sorted(c for c in cuts if c < size):
+            p = w.write("cut-fat-%#x" % cut, base[:cut])
+            if cut < 8:
+                expect_error("cut-fat-%d" % cut, p, MALFORMED, "%s: universal header truncated (%d bytes)" % (p, cut))
+            elif cut < table_end:
+                expect_error("cut-fat-%d" % cut, p, MALFORMED, "%s: universal header with %d slices is truncated"
+                             % (p, len(arches)))
+            else:
+                i = next(i for i, a in enumerate(arches) if a[2] + a[3] > cut)
+                expect_error("cut-fat-%#x" % cut, p, MALFORMED,
+                             "%s: slice %d (%s): [%s, %s) extends past the end of the file (%s bytes)"
+                             % (p, i, names[i], cx(arches[i][2]), cx(arches[i][2] + arches[i][3]), cx(cut)))
+    else:
+        skipped.append("universal truncation: fixture hello-universal not built")
+
+
 def sweep_cases(w, have):
     """Every numeric field of every load command, segment and section of
     hello-arm64 (and of hello-universal's fat header) set to extreme values.
@@ -705,6 +852,7 @@ def main():
         skipped.append("thin and signature cases: fixture hello-arm64 not built")
     plist_cases(w, have)
     fat_cases(w, have)
+    truncation_cases(w, have)
     sweep_cases(w, have)
     for s in skipped:
         print("skipped: " + s)
