@@ -9,7 +9,7 @@
 # --valgrind: the same suite without sanitizers (build-valgrind/, buildtype
 # debug, -Dvalgrind=true), every run of the CLI and of the C test programs
 # under valgrind memcheck (tests/tools/valgrind-run.sh), timeouts multiplied
-# by MP_VALGRIND_TIMEOUT_MULTIPLIER (10), fuzz-short left out. Before the
+# by MP_VALGRIND_TIMEOUT_MULTIPLIER (5), fuzz-short left out. Before the
 # result line it prints every valgrind report (build-valgrind/tests/tmp/
 # valgrind/*.log) with its command; a report fails the run even when the
 # test that made it passed.
@@ -29,7 +29,7 @@ if [ "$valgrind" = 1 ]; then
   command -v valgrind >/dev/null || { echo "test.sh: --valgrind needs valgrind (apt-get install valgrind)" >&2; exit 1; }
   build="${MP_TEST_BUILD:-$root/build-valgrind}"
   opts=(-Db_sanitize=none -Dbuildtype=debug -Dvalgrind=true -Dlief=$lief)
-  extra=(--timeout-multiplier "${MP_VALGRIND_TIMEOUT_MULTIPLIER:-10}")
+  extra=(--timeout-multiplier "${MP_VALGRIND_TIMEOUT_MULTIPLIER:-5}")
 else
   build="${MP_TEST_BUILD:-$root/build-test}"
   opts=(-Db_sanitize=address,undefined -Dlief=$lief)
@@ -67,6 +67,10 @@ reports = 0
 if sys.argv[2] == "1":
     # Valgrind writes a log per run, empty when it found nothing.
     logs = sorted(glob.glob(os.path.join(sys.argv[3], "*.log")))
+    runs = {}
+    for log in logs:
+        prog = os.path.basename(log).rsplit(".", 3)[0]
+        runs[prog] = runs.get(prog, 0) + 1
     for log in logs:
         cmd = log[:-len(".log")] + ".cmd"
         if os.path.getsize(log) == 0:
@@ -82,7 +86,8 @@ if sys.argv[2] == "1":
     for cmd in glob.glob(os.path.join(sys.argv[3], "*.cmd")):
         if not os.path.exists(cmd[:-len(".cmd")] + ".log"):
             os.remove(cmd)  # killed before valgrind opened its log
-    print(f"valgrind: {len(logs)} runs, {reports} with a report (logs in {sys.argv[3]})")
+    per = ", ".join(f"{n} {p}" for p, n in sorted(runs.items()))
+    print(f"valgrind: {len(logs)} runs ({per}), {reports} with a report (logs in {sys.argv[3]})")
 print(f'{counts["passed"]} passed, {counts["failed"]} failed, {counts["skipped"]} skipped')
 sys.exit(1 if counts["failed"] or reports or counts["passed"] == 0 else 0)
 PY
