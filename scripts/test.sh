@@ -46,7 +46,7 @@ vglogs="$build/tests/tmp/valgrind"
 [ "$valgrind" = 1 ] && rm -rf "$vglogs"
 
 set +e
-meson test -C "$build" --print-errorlogs --num-processes "${MP_TEST_JOBS:-2}" "${extra[@]}" "$@"
+meson test -C "$build" --print-errorlogs --num-processes "${MP_TEST_JOBS:-2}" ${extra[@]+"${extra[@]}"} "$@"
 set -e
 
 python3 - "$build/meson-logs/testlog.json" "$valgrind" "$vglogs" <<'PY'
@@ -65,13 +65,14 @@ for line in open(sys.argv[1]):
         counts["failed"] += 1
 reports = 0
 if sys.argv[2] == "1":
-    # Valgrind writes a log per run, empty when it found nothing.
+    # Valgrind writes a log per run, empty when it found nothing. Reports
+    # that are the same but for the pid are printed once, with one command.
+    import re
     logs = sorted(glob.glob(os.path.join(sys.argv[3], "*.log")))
-    runs = {}
+    runs, same = {}, {}
     for log in logs:
         prog = os.path.basename(log).rsplit(".", 3)[0]
         runs[prog] = runs.get(prog, 0) + 1
-    for log in logs:
         cmd = log[:-len(".log")] + ".cmd"
         if os.path.getsize(log) == 0:
             os.remove(log)
@@ -79,15 +80,20 @@ if sys.argv[2] == "1":
                 os.remove(cmd)
             continue
         reports += 1
-        print(f"==== valgrind report {log}")
-        if os.path.exists(cmd):
-            print("command: " + open(cmd).read().strip())
-        sys.stdout.write(open(log, errors="replace").read())
+        text = re.sub(r"(?m)^==\d+== ?", "", open(log, errors="replace").read())
+        same.setdefault(text, []).append(log)
     for cmd in glob.glob(os.path.join(sys.argv[3], "*.cmd")):
         if not os.path.exists(cmd[:-len(".cmd")] + ".log"):
             os.remove(cmd)  # killed before valgrind opened its log
+    for text, where in same.items():
+        cmd = where[0][:-len(".log")] + ".cmd"
+        print(f"==== valgrind report from {len(where)} run(s), e.g. {where[0]}")
+        if os.path.exists(cmd):
+            print("command: " + open(cmd).read().strip())
+        sys.stdout.write(text)
     per = ", ".join(f"{n} {p}" for p, n in sorted(runs.items()))
-    print(f"valgrind: {len(logs)} runs ({per}), {reports} with a report (logs in {sys.argv[3]})")
+    print(f"valgrind: {len(logs)} runs ({per}), {reports} with a report, "
+          f"{len(same)} different (logs in {sys.argv[3]})")
 print(f'{counts["passed"]} passed, {counts["failed"]} failed, {counts["skipped"]} skipped')
 sys.exit(1 if counts["failed"] or reports or counts["passed"] == 0 else 0)
 PY
