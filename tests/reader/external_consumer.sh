@@ -51,6 +51,12 @@ fi
 
 san=()
 [ "$sanitize" = none ] || [ -z "$sanitize" ] || san=(-fsanitize="$sanitize" -fno-omit-frame-pointer)
+# The valgrind run (-Dvalgrind=true): run the consumers under memcheck.
+vg=()
+if [ -n "${MP_VALGRIND_RUN:-}" ]; then
+  vg=("$MP_VALGRIND_RUN" "$MP_VALGRIND_LOGDIR")
+  san=(-g)
+fi
 strict=(-std=c11 -Wall -Wextra -Werror -pedantic)
 
 # Shared: the pkg-config flags only.
@@ -111,14 +117,14 @@ for exe in consumer consumer-static; do
     # The shared library comes from the destdir, not the build tree.
     resolved=$(LD_LIBRARY_PATH="$libdir" ldd "$MP_WORK/$exe" | awk '$1=="libmachoplist.so.0"{print $3}')
     assert_eq "$libdir/libmachoplist.so.0" "$resolved" "libmachoplist.so.0 resolved by the loader"
-    run=(env LD_LIBRARY_PATH="$libdir" "$MP_WORK/$exe")
+    run=(env LD_LIBRARY_PATH="$libdir" "${vg[@]}" "$MP_WORK/$exe")
   else
     if LD_LIBRARY_PATH= ldd "$MP_WORK/$exe" | grep -q libmachoplist; then
       mp_fail "consumer-static still needs libmachoplist.so"
     else
       mp_ok
     fi
-    run=("$MP_WORK/$exe")
+    run=("${vg[@]}" "$MP_WORK/$exe")
   fi
   assert_exit 0 "$exe on fixtures" -- "${run[@]}" "${files[@]}"
   assert_eq "$expected" "$MP_OUT" "$exe output"
