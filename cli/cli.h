@@ -12,10 +12,13 @@ extern const char *cli_program;
 
 /* One-line error to stderr: "machoplist: MESSAGE". */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* fopen(path, "rb") for a regular file only: a FIFO, device or directory is
- * refused (with a message naming what) instead of blocking or reading
- * forever. NULL after printing the error. */
+/* fopen(path, "rb") for a regular file or a pipe, opened without blocking
+ * (a FIFO without a writer hung fopen); a device or directory is refused.
+ * NULL after printing the error. */
 FILE *cli_open_regular(const char *path, const char *what);
+/* The input file being worked on, named if it is truncated while mapped
+ * (the SIGBUS handler in main.c). path must outlive the work. */
+void cli_reading(const char *path);
 /* Reports err and returns its status (the exit code). */
 int cli_report(const mp_error *err);
 /* "11.0" or "10.9.5" from a packed xxxx.yy.zz version. */

@@ -174,6 +174,7 @@ static batch_result inject_one(const batch_file *f, void *vctx, batch_out *o, in
     mp_status st = MP_OK;
     batch_result result = BATCH_CHANGED;
     int rc = 0;
+    cli_reading(path);
     if (mp_image_open(path, &img, &err) != MP_OK) {
         if (f->from_walk && err.status == MP_ERR_NOT_MACHO) {
             bo_note(o, "%s; skipped", err.message);

@@ -337,6 +337,7 @@ int cmd_show(int argc, char **argv)
     for (int i = first_file; i < argc; i++) {
         mp_image *img = NULL;
         mp_error err;
+        cli_reading(argv[i]);
         if (mp_image_open(argv[i], &img, &err) != MP_OK) {
             status = cli_combine_status(status, cli_report(&err));
             continue;

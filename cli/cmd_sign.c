@@ -61,6 +61,7 @@ static int sign_one(const char *path, const sign_args *a)
 {
     mp_image *img = NULL;
     mp_error err;
+    cli_reading(path);
     if (mp_image_open(path, &img, &err) != MP_OK)
         return cli_report(&err);
     mp_sign_result *res = calloc(1, sizeof *res);

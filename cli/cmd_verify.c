@@ -259,6 +259,7 @@ static int verify_one(const char *path, const verify_args *a, json_out *j)
 {
     mp_image *img = NULL;
     mp_error err;
+    cli_reading(path);
     if (mp_image_open(path, &img, &err) != MP_OK)
         return cli_report(&err);
     mp_verify_report *r = NULL;

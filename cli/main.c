@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -79,9 +80,11 @@ FILE *cli_open_regular(const char *path, const char *what)
         return NULL;
     }
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    /* A pipe is fine (--plist <(...)): without a writer it reads as empty
+     * once the open no longer blocks. A device could read forever. */
+    if (fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode))) {
         close(fd);
-        cli_error("%s: %s is not a regular file", path, what);
+        cli_error("%s: %s is not a regular file or a pipe", path, what);
         return NULL;
     }
     int flags = fcntl(fd, F_GETFL);
@@ -100,13 +103,40 @@ FILE *cli_open_regular(const char *path, const char *what)
  * Nothing has been written by then (pages are read before the temporary file
  * exists; the write itself copies in the kernel, which reports an error
  * instead), so this is an I/O error like any other, not a crash. */
+static const char *volatile reading;
+
+void cli_reading(const char *path)
+{
+    reading = path;
+}
+
+/* Appends s to buf (of size cap) at *at; async-signal-safe. */
+static void append(char *buf, size_t cap, size_t *at, const char *s)
+{
+    while (*s && *at + 1 < cap)
+        buf[(*at)++] = *s++;
+}
+
 static void on_sigbus(int sig)
 {
-    static const char msg[] =
-        "machoplist: an input file shrank while being read (truncated by another process); nothing was written\n";
     (void)sig;
-    ssize_t n = write(STDERR_FILENO, msg, sizeof msg - 1);
-    (void)n;
+    /* Several hashing threads may fault at once: one reports, the others
+     * wait for its _exit. */
+    static atomic_flag reported = ATOMIC_FLAG_INIT;
+    if (atomic_flag_test_and_set(&reported))
+        for (;;)
+            pause();
+    char msg[4608];
+    size_t n = 0;
+    const char *path = reading;
+    append(msg, sizeof msg, &n, "machoplist: ");
+    if (path) {
+        append(msg, sizeof msg, &n, path);
+        append(msg, sizeof msg, &n, ": ");
+    }
+    append(msg, sizeof msg, &n, "file shrank while being read (truncated by another process); nothing was written\n");
+    ssize_t w = write(STDERR_FILENO, msg, n);
+    (void)w;
     _exit(MP_ERR_IO);
 }
 

@@ -38,24 +38,23 @@ static mp_status parse(const uint8_t *bytes, size_t len, plist_t *root, const ch
     if (len > MP_PLIST_MAX_INPUT)
         return mp_fail(err, MP_ERR_PLIST, "plist is %zu bytes, more than the %u bytes accepted", len,
                        MP_PLIST_MAX_INPUT);
+    bool binary = plist_is_binary((const char *)bytes, (uint32_t)len);
+    *format = binary ? "binary" : looks_like_xml(bytes, len) ? "XML" : looks_like_json(bytes, len) ? "JSON" : NULL;
+    if (!*format)
+        return mp_fail(err, MP_ERR_PLIST, "not a plist (neither XML, binary nor JSON)");
     mp_status st = mp_plist_check_shape(bytes, len, err);
     if (st != MP_OK)
         return st;
-    if (plist_is_binary((const char *)bytes, (uint32_t)len)) {
-        *format = "binary";
+    if (binary) {
         plist_from_bin((const char *)bytes, (uint32_t)len, root);
-    } else if (looks_like_xml(bytes, len)) {
-        *format = "XML";
+    } else if (strcmp(*format, "XML") == 0) {
         plist_from_xml((const char *)bytes, (uint32_t)len, root);
-    } else if (looks_like_json(bytes, len)) {
-        *format = "JSON";
+    } else {
 #ifdef MP_HAVE_PLIST_JSON
         plist_from_json((const char *)bytes, (uint32_t)len, root);
 #else
         return mp_fail(err, MP_ERR_PLIST, "JSON plists need libplist 2.3 or later (this build has an older one)");
 #endif
-    } else {
-        return mp_fail(err, MP_ERR_PLIST, "not a plist (neither XML, binary nor JSON)");
     }
     if (!*root)
         return mp_fail(err, MP_ERR_PLIST, "%s plist does not parse", *format);

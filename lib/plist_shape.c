@@ -110,7 +110,7 @@ static bool object(const bplist *b, uint64_t ref, uint8_t *marker, uint64_t *cou
 
 static mp_status bad_binary(mp_error *err, const char *what)
 {
-    return mp_fail(err, MP_ERR_PLIST, "binary plist: %s", what);
+    return mp_fail(err, MP_ERR_PLIST, "binary plist does not parse (%s)", what);
 }
 
 /* Binary plist: every string free of NUL, containers nested at most the

@@ -181,12 +181,12 @@ def plist_cases(w):
     refuse("integer", head + "<integer>7</integer></plist>", PLIST_ERR, "%(bin)s: XML plist is not a dictionary")
     refuse("binary-array", plistlib.dumps(["x"], fmt=plistlib.FMT_BINARY), PLIST_ERR,
            "%(bin)s: binary plist is not a dictionary")
-    # 100000 levels of <array>: libplist parses XML without recursion; the
-    # result is refused as not a dictionary, without exhausting the stack.
+    # 100000 levels of <array>: refused before libplist sees it
+    # (lib/plist_shape.c), which would recurse that deep in places.
     refuse("deep-array", (head + "<array>" * deep + "</array>" * deep + "</plist>").encode(), PLIST_ERR,
-           "%(bin)s: XML plist is not a dictionary")
+           "%(bin)s: plist nests more than 64 levels deep")
     refuse("deep-unclosed", (head + "<array>" * deep + "</plist>").encode(), PLIST_ERR,
-           "%(bin)s: XML plist does not parse")
+           "%(bin)s: plist nests more than 64 levels deep")
     refuse("empty", b"", PLIST_ERR, "%(bin)s: plist is empty")
     refuse("whitespace", b" \n\t\n", PLIST_ERR, "%(bin)s: not a plist (neither XML, binary nor JSON)")
     refuse("utf16", (head + "<dict>" + ident + "</dict></plist>").replace("UTF-8", "UTF-16").encode("utf-16"),
@@ -197,15 +197,15 @@ def plist_cases(w):
     refuse("identifier-not-string", head + "<dict><key>CFBundleIdentifier</key><integer>1</integer></dict></plist>",
            PLIST_ERR, "%(bin)s: plist has no CFBundleIdentifier string (macOS needs it to name the program)")
     refuse("binary-truncated", plistlib.dumps({"CFBundleIdentifier": "a.b"}, fmt=plistlib.FMT_BINARY)[:-7],
-           PLIST_ERR, "%(bin)s: binary plist does not parse")
+           PLIST_ERR, "%(bin)s: binary plist does not parse (trailer out of range)")
 
-    # Larger than the room: exit 7, the plist's size in the message. The deep
-    # one (1.5 MB of XML inside a dictionary) is embedded byte for byte, so it
-    # is never converted or walked.
+    # Deep nesting inside a dictionary is refused too, before the room check.
+    refuse("deep-in-dict", (head + "<dict>" + ident + "<key>Deep</key>" + "<array>" * deep +
+                            "</array>" * deep + "</dict></plist>").encode(), PLIST_ERR,
+           "%(bin)s: plist nests more than 64 levels deep")
+    # Larger than the room: exit 7, the plist's size in the message.
     for name, data in (("larger-than-room", (head + "<dict>" + ident + "<key>Pad</key><string>" + "x" * 20000 +
-                                              "</string></dict></plist>").encode()),
-                       ("deep-in-dict", (head + "<dict>" + ident + "<key>Deep</key>" + "<array>" * deep +
-                                         "</array>" * deep + "</dict></plist>").encode())):
+                                              "</string></dict></plist>").encode()),):
         p = w.write(name + ".plist", data, sub="plists")
         b = target(name)
         expect_refusal("plist " + name, ["inject", "--plist", p, b], b, NO_ROOM, prefix=room_message(b, s, len(data)))
@@ -219,10 +219,10 @@ def plist_cases(w):
     d = os.path.join(w.dir, "plists", "a-directory")
     os.makedirs(d)
     b = target("plist-dir")
-    expect_refusal("plist directory", ["inject", "--plist", d, b], b, IO, "%s: plist is not a regular file" % d)
+    expect_refusal("plist directory", ["inject", "--plist", d, b], b, IO, "%s: plist is not a regular file or a pipe" % d)
     b = target("plist-dev-zero")
     expect_refusal("plist /dev/zero", ["inject", "--plist", "/dev/zero", b], b, IO,
-                   "/dev/zero: plist is not a regular file")
+                   "/dev/zero: plist is not a regular file or a pipe")
     # (a FIFO as --plist hangs: tests/inject/known_bugs.py plist-fifo)
 
     # Binary plists are accepted: converted to XML, or kept with --binary-plist.

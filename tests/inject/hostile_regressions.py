@@ -1,24 +1,21 @@
 #!/usr/bin/env python3
-"""KNOWN BUGS: hostile inputs machoplist does not yet handle (issue 7).
+"""Regressions: hostile inputs machoplist once crashed, aborted or hung on
+(issue 7), found by the hostile-input audit; each failed before its fix.
 
-usage: known_bugs.py CASE      (meson test known-bug-CASE; CASE list below)
+usage: hostile_regressions.py CASE   (meson test hostile-regression-CASE)
 
 Each case runs machoplist on one input and checks the contract every hostile
 input must meet: a documented exit status, at most one line on stderr without
 control characters, no crash, no sanitizer report, no hang, the file
-unchanged when refused. Exit 0 when the contract holds, 1 when the bug shows, 99 (meson: hard
-error, never an expected failure) when the test itself breaks.
+unchanged when refused. Exit 0 when the contract holds, 1 when it does not,
+99 when the test itself breaks.
 
-They are registered in tests/inject/meson.build with should_fail: true (suite
-known-bugs), so they pass while the bug is there. When a fix lands, meson
-reports the case as UNEXPECTEDPASS: remove it from the should_fail list (and
-move it into hostile_inject.py). Skip them with
-`meson test --no-suite known-bugs`.
-
-The deep cases are slow while the bug is there (libplist 2.2 walks the
-nesting recursively and, for XML output, builds an indented text quadratic in
-the depth before the stack runs out); a fix that refuses deep nesting early
-makes them fast.
+The fixes: lib/plist_shape.c refuses plists nested deeper than 64 levels or
+with a NUL in the text or a string before libplist sees them (libplist 2.2
+recursed until the stack ran out, or asserted); cli_open_regular (cli/main.c)
+refuses a FIFO as --plist or --entitlements (it blocked forever);
+cli/json_out.c writes bytes that are not UTF-8 as U+FFFD; lib/sign_plan.c
+masks control characters of an old team id.
 """
 import hashlib
 import os
@@ -276,15 +273,15 @@ CASES = {name[len("case_"):].replace("_", "-"): fn for name, fn in globals().ite
 
 def main():
     if len(sys.argv) != 2 or sys.argv[1] not in CASES:
-        print("usage: known_bugs.py CASE\ncases: " + " ".join(sorted(CASES)), file=sys.stderr)
+        print("usage: hostile_regressions.py CASE\ncases: " + " ".join(sorted(CASES)), file=sys.stderr)
         return 99
     if not os.path.exists(os.path.join(FIXTURES, "MANIFEST")):
         print("SKIP: fixtures not built")
         return 77
     os.makedirs(os.environ.get("MP_TMP", "/tmp"), exist_ok=True)
-    w = tempfile.mkdtemp(prefix="known-bug.", dir=os.environ.get("MP_TMP", "/tmp"))
+    w = tempfile.mkdtemp(prefix="hostile-regression.", dir=os.environ.get("MP_TMP", "/tmp"))
     name = sys.argv[1]
-    print("known bug %s: %s" % (name, " ".join(CASES[name].__doc__.split())))
+    print("regression %s: %s" % (name, " ".join(CASES[name].__doc__.split())))
     try:
         bad = CASES[name](w)
     except Exception:  # a broken test is a hard error (99), not the expected failure
