@@ -3,7 +3,7 @@
 
 usage: bench.py --machoplist BIN --plist PLIST --workdir DIR [--runs N]
                 [--threads "1 2"] [--objcopy PATH] [--openssl PATH]
-                [--nofsync SO] LABEL=FILE...
+                [--nofsync SO] [--peakrss BIN] LABEL=FILE...
 
 Normally started by tests/bench/bench.sh, which builds machoplist, the
 fixtures and the fsync shim first.  For every FILE and every command it runs
@@ -38,18 +38,28 @@ import time
 MIB = 1 << 20
 
 
+PEAKRSS = None  # set from --peakrss
+
+
 def measure(argv, env=None):
-    """Run argv once; return (exit code, wall seconds, peak RSS KiB, stderr)."""
-    with tempfile.TemporaryFile() as err:
+    """Run argv once; return (exit code, wall seconds, peak RSS KiB, stderr).
+    The peak comes from tests/bench/peakrss.c when given: wait4 on a child
+    forked from Python reports Python's own peak when it is larger."""
+    with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as rss:
+        run = [PEAKRSS, rss.name] + argv if PEAKRSS else argv
         t0 = time.perf_counter()
-        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        p = subprocess.Popen(run, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                              stderr=err, env=env)
         _, status, ru = os.wait4(p.pid, 0)
         wall = time.perf_counter() - t0
         p.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         msg = err.read().decode(errors="replace").strip()
-    return p.returncode, wall, ru.ru_maxrss, msg
+        peak = ru.ru_maxrss
+        if PEAKRSS:
+            text = rss.read().strip()
+            peak = int(text) if text else peak
+    return p.returncode, wall, peak, msg
 
 
 def rm(path):
@@ -125,8 +135,11 @@ def main():
     ap.add_argument("--objcopy")
     ap.add_argument("--openssl", default="openssl")
     ap.add_argument("--nofsync", help="LD_PRELOAD shim making fsync a no-op")
+    ap.add_argument("--peakrss", help="tests/bench/peakrss.c, built: measures a command's own peak RSS")
     ap.add_argument("files", nargs="+", metavar="LABEL=FILE")
     a = ap.parse_args()
+    global PEAKRSS
+    PEAKRSS = os.path.abspath(a.peakrss) if a.peakrss else None
     mp = os.path.abspath(a.machoplist)
     threads = [int(t) for t in a.threads.split()]
     os.makedirs(a.workdir, exist_ok=True)

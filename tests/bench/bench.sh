@@ -94,6 +94,8 @@ cc=${CC:-$(find_tool clang)}
 [ -n "$cc" ] || cc=cc
 nofsync=$workdir/nofsync.so
 "$cc" -shared -fPIC -O2 -o "$nofsync" "$here/nofsync.c"
+peakrss=$workdir/peakrss
+"$cc" -O2 -o "$peakrss" "$here/peakrss.c"
 
 # --- fixtures -----------------------------------------------------------------
 files=()
@@ -131,4 +133,4 @@ objcopy=$(find_tool llvm-objcopy)
 echo "command: tests/bench/bench.sh --sizes \"$sizes\" --runs $runs --threads \"$threads\"$([ "$universal" = 1 ] || echo ' --no-universal')$([ "$npm" = 1 ] || echo ' --no-npm')"
 python3 "$here/bench.py" --machoplist "$mp" --plist "$root/fixtures/Info.plist" \
 	--workdir "$workdir" --runs "$runs" --threads "$threads" \
-	${objcopy:+--objcopy "$objcopy"} --nofsync "$nofsync" "${files[@]}"
+	${objcopy:+--objcopy "$objcopy"} --nofsync "$nofsync" --peakrss "$peakrss" "${files[@]}"
