@@ -58,8 +58,11 @@ const char *mp_status_name(mp_status status);
 
 typedef struct mp_image mp_image;
 
-/* Read and parse a whole file. Fails with MP_ERR_IO for missing, unreadable or
- * non-regular files. */
+/* Map and parse a file. Fails with MP_ERR_IO for missing, unreadable or
+ * non-regular files, MP_ERR_UNSUPPORTED for a thin file of 4 GiB or more.
+ * The file is mapped, not read into memory: it must not be truncated while
+ * the image is open (a page past the new end raises SIGBUS, as for any
+ * mapped file; the machoplist CLI turns that into exit 3). */
 mp_status mp_image_open(const char *path, mp_image **out, mp_error *err);
 /* Parse bytes in memory (copied); name is used in messages. */
 mp_status mp_image_open_memory(const void *data, size_t size, const char *name,

@@ -27,7 +27,7 @@
 # Disk: about 5x the sum of the sizes in WORKDIR (per size S: the arm64
 # fixture S, the universal 2S, and while measuring one output plus one
 # verify input, up to 2 x 2S); sizes 100 300 1000 need about 7 GiB.
-# Memory: machoplist holds about 3 copies of the file, and the page cache
+# Memory: machoplist maps the file and stays at a few tens of MiB; the page cache
 # should hold the fixture (the measurements assume a warm cache).
 set -eu
 
