@@ -434,6 +434,43 @@ def embedded_plist_cases(w):
             check(sorted(os.listdir(os.path.dirname(q))) == names, label, "inject left files behind")
 
 
+def with_info_plist(plist):
+    """A minimal arm64 executable whose __TEXT holds __info_plist = plist at
+    0x4000 (room for any size), then an empty __LINKEDIT; unsigned."""
+    tsize = (0x4000 + len(plist) + 0x3FFF) & ~0x3FFF
+    out = bytearray(tsize + 0x4000)
+    struct.pack_into("<7I", out, 0, mv.MH_MAGIC_64, 0x0100000C, 0, 2, 2, 72 + 80 + 72, 0)
+    struct.pack_into("<II16s4Q4I", out, 32, mv.LC_SEGMENT_64, 152, b"__TEXT", 0x100000000, tsize, 0, tsize, 5, 5, 1, 0)
+    struct.pack_into("<16s16sQQ8I", out, 32 + 72, b"__info_plist", b"__TEXT", 0x100004000, len(plist), 0x4000,
+                     0, 0, 0, 0, 0, 0, 0)
+    struct.pack_into("<II16s4Q4I", out, 32 + 152, mv.LC_SEGMENT_64, 72, b"__LINKEDIT", 0x100000000 + tsize, 0x4000,
+                     tsize, 0x4000, 1, 1, 0, 0)
+    out[0x4000:0x4000 + len(plist)] = plist
+    return out
+
+
+def deep_xml_dict(depth):
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict>'
+            "<key>CFBundleIdentifier</key><string>org.example.hostile</string><key>x</key>" + "<array>" * depth +
+            "</array>" * depth + "</dict></plist>").encode()
+
+
+def deep_embedded_cases(w):
+    """An embedded plist 100000 levels deep (1.5 MB of XML, in a binary with
+    room for it): signing binds it, verify reads it, inject --plist replaces
+    it. (show, and inject without --plist, still overflow the stack on it:
+    known_bugs.py embedded-deep-show, embedded-deep-inject.)"""
+    label = "embedded deep"
+    p = w.write("deep", with_info_plist(deep_xml_dict(100000)), sub="embedded")
+    rc, _, err = run(["sign", p])
+    if check(rc == 0 and err == "", label, "sign: exit %d, stderr %r" % (rc, err[:500])):
+        expect_valid(label, p)
+        rc, _, err = run(["inject", "-q", "--plist", PLIST, p])
+        if check(rc == 0 and err == "", label, "inject --plist: exit %d, stderr %r" % (rc, err[:500])):
+            expect_valid(label + " after inject", p)
+            check(embedded_plist(p) == open(PLIST, "rb").read(), label, "inject did not replace the plist")
+
+
 # ---------------------------------------------------------------------------
 # 4. field sweep
 
@@ -644,6 +681,7 @@ def main():
         signature_cases(w)
     else:
         skipped.append("plist and signature cases: fixture hello-arm64-headerpad not built")
+    deep_embedded_cases(w)
     if "hello-arm64-plist" in have:
         embedded_plist_cases(w)
     else:

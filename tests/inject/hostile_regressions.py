@@ -29,6 +29,7 @@ sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "reader"))
 import machoview as mv  # noqa: E402
+from hostile_inject import deep_xml_dict, with_info_plist  # noqa: E402
 
 CLI = os.environ["MP_CLI"]
 FIXTURES = os.environ["MP_FIXTURES"]
@@ -71,26 +72,6 @@ def deep_bplist(depth):
         out += struct.pack(">I", o)
     out += bytes(6) + bytes([4, 4]) + struct.pack(">QQQ", len(objs), 0, table)
     return bytes(out)
-
-
-def deep_xml_dict(depth):
-    return (HEAD + "<dict>" + IDENT + "<key>x</key>" + "<array>" * depth + "</array>" * depth +
-            "</dict></plist>").encode()
-
-
-def with_info_plist(plist):
-    """A minimal arm64 executable whose __TEXT holds __info_plist = plist at
-    0x4000 (big enough for any plist), then an empty __LINKEDIT."""
-    tsize = (0x4000 + len(plist) + 0x3FFF) & ~0x3FFF
-    out = bytearray(tsize + 0x4000)
-    struct.pack_into("<7I", out, 0, mv.MH_MAGIC_64, 0x0100000C, 0, 2, 2, 72 + 80 + 72, 0)
-    struct.pack_into("<II16s4Q4I", out, 32, mv.LC_SEGMENT_64, 152, b"__TEXT", 0x100000000, tsize, 0, tsize, 5, 5, 1, 0)
-    struct.pack_into("<16s16sQQ8I", out, 32 + 72, b"__info_plist", b"__TEXT", 0x100004000, len(plist), 0x4000,
-                     0, 0, 0, 0, 0, 0, 0)
-    struct.pack_into("<II16s4Q4I", out, 32 + 152, mv.LC_SEGMENT_64, 72, b"__LINKEDIT", 0x100000000 + tsize, 0x4000,
-                     tsize, 0x4000, 1, 1, 0, 0)
-    out[0x4000:0x4000 + len(plist)] = plist
-    return out
 
 
 def with_entitlements(work, xml):
