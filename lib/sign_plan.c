@@ -117,6 +117,9 @@ static mp_status read_info_plist(const mp_image *img, const mp_slice *s, char **
     char where[512];
     mp_slice_where(img, s, where, sizeof where);
     plist_t root = NULL;
+    mp_error shape;
+    if (mp_plist_check_shape(bytes, len, &shape) != MP_OK)
+        return mp_fail(err, MP_ERR_PLIST, "%s: __TEXT,__info_plist (%zu bytes): %s", where, len, shape.message);
     if (len > 0 && len <= UINT32_MAX)
         (void)mp_plist_parse(bytes, len, &root, NULL);
     if (!root || plist_get_node_type(root) != PLIST_DICT) {
