@@ -22,7 +22,7 @@ static bool looks_like_xml(const uint8_t *p, size_t len)
     return i < len && p[i] == '<';
 }
 
-static bool looks_like_json(const uint8_t *p, size_t len)
+bool mp_plist_looks_like_json(const uint8_t *p, size_t len)
 {
     size_t i = 0;
     while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
@@ -39,7 +39,7 @@ static mp_status parse(const uint8_t *bytes, size_t len, plist_t *root, const ch
         return mp_fail(err, MP_ERR_PLIST, "plist is %zu bytes, more than the %u bytes accepted", len,
                        MP_PLIST_MAX_INPUT);
     bool binary = plist_is_binary((const char *)bytes, (uint32_t)len);
-    *format = binary ? "binary" : looks_like_xml(bytes, len) ? "XML" : looks_like_json(bytes, len) ? "JSON" : NULL;
+    *format = binary ? "binary" : looks_like_xml(bytes, len) ? "XML" : mp_plist_looks_like_json(bytes, len) ? "JSON" : NULL;
     if (!*format)
         return mp_fail(err, MP_ERR_PLIST, "not a plist (neither XML, binary nor JSON)");
     mp_status st = mp_plist_check_shape(bytes, len, err);

@@ -10,6 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* True when the first non-blank byte opens a JSON object or array. */
+bool mp_plist_looks_like_json(const uint8_t *p, size_t len);
+
 /* Refuses (MP_ERR_PLIST) what would crash libplist: nesting deeper than 64
  * levels, a NUL inside the text or a string (plist_shape.c). */
 mp_status mp_plist_check_shape(const uint8_t *bytes, size_t len, mp_error *err);

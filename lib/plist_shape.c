@@ -197,11 +197,7 @@ mp_status mp_plist_check_shape(const uint8_t *bytes, size_t len, mp_error *err)
 {
     if (len >= 8 && memcmp(bytes, "bplist00", 8) == 0)
         return check_binary(bytes, len, err);
-    size_t i = 0;
-    while (i < len && (bytes[i] == ' ' || bytes[i] == '\t' || bytes[i] == '\r' || bytes[i] == '\n'))
-        i++;
-    bool json = i < len && (bytes[i] == '{' || bytes[i] == '[');
-    return check_text(bytes, len, !json, err);
+    return check_text(bytes, len, !mp_plist_looks_like_json(bytes, len), err);
 }
 
 mp_status mp_plist_check(const void *bytes, size_t len, mp_error *err)
