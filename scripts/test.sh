@@ -9,7 +9,7 @@
 # --valgrind: the same suite without sanitizers (build-valgrind/, buildtype
 # debug, -Dvalgrind=true), every run of the CLI and of the C test programs
 # under valgrind memcheck (tests/tools/valgrind-run.sh), timeouts multiplied
-# by MP_VALGRIND_TIMEOUT_MULTIPLIER (5), fuzz-short left out. Before the
+# by MP_VALGRIND_TIMEOUT_MULTIPLIER (10), fuzz-short left out. Before the
 # result line it prints every valgrind report (build-valgrind/tests/tmp/
 # valgrind/*.log) with its command; a report fails the run even when the
 # test that made it passed.
@@ -29,7 +29,7 @@ if [ "$valgrind" = 1 ]; then
   command -v valgrind >/dev/null || { echo "test.sh: --valgrind needs valgrind (apt-get install valgrind)" >&2; exit 1; }
   build="${MP_TEST_BUILD:-$root/build-valgrind}"
   opts=(-Db_sanitize=none -Dbuildtype=debug -Dvalgrind=true -Dlief=$lief)
-  extra=(--timeout-multiplier "${MP_VALGRIND_TIMEOUT_MULTIPLIER:-5}")
+  extra=(--timeout-multiplier "${MP_VALGRIND_TIMEOUT_MULTIPLIER:-10}")
 else
   build="${MP_TEST_BUILD:-$root/build-test}"
   opts=(-Db_sanitize=address,undefined -Dlief=$lief)

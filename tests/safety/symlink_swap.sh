@@ -20,7 +20,9 @@ inject_cmd "$MP_WORK/a/hello"
 
 env "${PRELOAD_ENV[@]}" MP_DELAY_RENAME_MS=1500 "${INJECT[@]}" > "$MP_WORK/out" 2>&1 &
 pid=$!
-sleep 0.7
+# Swap once inject has its temporary in a/ (it opened the directory before),
+# not after a fixed time: under valgrind starting takes longer than 0.7 s.
+for _ in $(seq 1000); do ls -A "$MP_WORK/a" | grep -q '^\.hello\.machoplist-' && break; sleep 0.02; done
 mv "$MP_WORK/a" "$MP_WORK/a.moved"
 ln -s victim "$MP_WORK/a"
 wait "$pid"

@@ -20,7 +20,10 @@
 set -u
 logdir=$1 prog=$2
 shift 2
-mkdir -p "$logdir"
+# World-writable like /tmp: tests/reader/hostile.py runs machoplist as nobody.
+if [ ! -d "$logdir" ]; then
+  mkdir -p "$logdir" && chmod 1777 "$logdir" 2>/dev/null
+fi
 base="$logdir/$(basename "$prog").$$.${EPOCHREALTIME/./}"
 printf '%q ' "$prog" "$@" >"$base.cmd"
 printf '\n' >>"$base.cmd"
