@@ -176,6 +176,16 @@ def case_plist_nul_identifier(w):
     return contract(["inject", "--plist", p, b], b)
 
 
+def case_plist_nul_csflags(w):
+    """inject --plist, a valid identifier but a CSFlags string holding a NUL
+    byte: the plist is embedded, then signing reads CSFlags and libplist
+    asserts (lib/sign_plan.c read_info_plist, plist_get_string_val)."""
+    p = write(os.path.join(w, "nul.plist"), (HEAD + "<dict>" + IDENT).encode() +
+              b"<key>CSFlags</key><string>a\0b</string></dict></plist>")
+    b = write(os.path.join(w, "bin"), fixture("hello-arm64-headerpad"))
+    return contract(["inject", "--plist", p, b], b)
+
+
 def case_embedded_nul_identifier(w):
     """inject without --plist on hello-arm64-plist whose embedded
     CFBundleIdentifier holds a NUL byte: the same assertion, from
