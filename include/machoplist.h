@@ -142,8 +142,8 @@ typedef struct mp_signature_info {
     int decoded; /* its superblob parsed; else error says why */
     char error[256];
     uint32_t dataoff, datasize;
-    char identifier[256];
-    char team_id[64]; /* "" when none */
+    char identifier[256]; /* as in the file, control characters shown as '?' */
+    char team_id[64]; /* "" when none; control characters shown as '?' */
     uint32_t cd_version, flags; /* of the primary CodeDirectory */
     uint32_t hash_type, hash_size;
     const char *hash_name; /* "sha1", "sha256", ... */
@@ -320,8 +320,8 @@ typedef struct mp_verify_slice {
     int is_signed; /* LC_CODE_SIGNATURE present and decoded */
     int valid; /* no problem found in this slice */
     size_t problem_count;
-    char identifier[256];
-    char team_id[64]; /* "" when not set */
+    char identifier[256]; /* control characters shown as '?' */
+    char team_id[64]; /* "" when not set; control characters shown as '?' */
     uint32_t cd_version, cd_size, flags; /* of the CodeDirectory codesign shows (best hash) */
     uint32_t n_code_slots, n_special_slots, page_size;
     const char *hash_name;

@@ -13,12 +13,23 @@ mp_status mp_fail(mp_error *err, mp_status status, const char *fmt, ...)
         va_end(ap);
         /* One line, whatever the file holds: names copied from a hostile file
          * (segment, section, identifier) may carry newlines or escapes. */
-        for (char *c = err->message; *c; c++)
-            if ((unsigned char)*c < 0x20 || *c == 0x7f)
-                *c = '?';
+        mp_mask_controls(err->message);
         err->status = status;
     }
     return status;
+}
+
+void mp_mask_controls(char *text)
+{
+    for (char *c = text; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+}
+
+void mp_copy_text(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src ? src : "");
+    mp_mask_controls(dst);
 }
 
 void mp_slice_where(const mp_image *img, const mp_slice *s, char *buf, size_t len)

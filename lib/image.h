@@ -139,6 +139,11 @@ void mp_parse_signature(mp_slice *s);
 void mp_slice_release(mp_slice *s);
 
 /* Errors (error.c): set err (may be NULL) and return status. */
+/* Replaces control characters (and DEL) by '?': strings copied from a file
+ * reach terminals and one-line messages. */
+void mp_mask_controls(char *text);
+/* Copies src (NULL = "") into dst, truncated to cap, control characters masked. */
+void mp_copy_text(char *dst, size_t cap, const char *src);
 mp_status mp_fail(mp_error *err, mp_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Prefix for slice-level messages: "NAME: slice N (arch)". */

@@ -139,8 +139,8 @@ mp_status mp_image_signature(const mp_image *img, size_t slice, mp_signature_inf
     if (!sig->decoded)
         return MP_OK;
     const mp_cd *cd = &sig->cds[0];
-    snprintf(out->identifier, sizeof out->identifier, "%s", cd->identifier);
-    snprintf(out->team_id, sizeof out->team_id, "%s", cd->team_id ? cd->team_id : "");
+    mp_copy_text(out->identifier, sizeof out->identifier, cd->identifier);
+    mp_copy_text(out->team_id, sizeof out->team_id, cd->team_id);
     out->cd_version = cd->version;
     out->flags = cd->flags;
     out->hash_type = cd->hash_type;

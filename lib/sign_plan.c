@@ -393,10 +393,7 @@ mp_status mp_sign_plan_make(const mp_image *img, const mp_sign_options *opt, mp_
             for (size_t k = 0; k < s->sig.ncds && !team; k++)
                 team = s->sig.cds[k].team_id;
             p->dropped_identity = cms || (team && team[0]);
-            snprintf(p->old_team_id, sizeof p->old_team_id, "%s", team ? team : "");
-            for (char *c = p->old_team_id; *c; c++) /* it ends up in one-line messages */
-                if ((unsigned char)*c < 0x20 || *c == 0x7f)
-                    *c = '?';
+            mp_copy_text(p->old_team_id, sizeof p->old_team_id, team); /* it ends up in one-line messages */
         }
     }
     return MP_OK;

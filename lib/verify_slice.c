@@ -270,8 +270,8 @@ static void describe(const mp_slice *s, mp_verify_slice *v)
     for (size_t k = 1; k < sig->ncds; k++)
         if (hash_rank(sig->cds[k].hash_type) < hash_rank(best->hash_type))
             best = &sig->cds[k];
-    snprintf(v->identifier, sizeof v->identifier, "%s", best->identifier);
-    snprintf(v->team_id, sizeof v->team_id, "%s", best->team_id ? best->team_id : "");
+    mp_copy_text(v->identifier, sizeof v->identifier, best->identifier);
+    mp_copy_text(v->team_id, sizeof v->team_id, best->team_id);
     v->cd_version = best->version;
     v->cd_size = best->length;
     v->flags = best->flags;

@@ -260,11 +260,10 @@ def case_team_id_control_chars(w):
 
 
 def case_text_control_chars(w):
-    """OPEN (KNOWN BUG, should_fail in meson.build): the same file through
-    `show` and `verify` (text): the team id's bytes de 0c 02 are printed raw
-    on stdout ("TeamIdentifier=..." in cli/cmd_show.c print_signature_text
-    and cli/cmd_verify.c), a form feed and a 0x02 reaching the terminal;
-    show --json escapes them, stderr messages mask them."""
+    """the same file through `show` and `verify` (text): the team id's bytes
+    de 0c 02 were printed raw on stdout ("TeamIdentifier=..."), a form feed
+    and a 0x02 reaching the terminal. The library now masks control
+    characters in every identifier and team id it hands out (mp_copy_text)."""
     base = fixture("hello-arm64-headerpad")
     dataoff, _ = mv.Slice(bytes(base)).code_signature()
     cd = dataoff + struct.unpack_from(">I", base, dataoff + 16)[0]
