@@ -19,6 +19,16 @@ FILE *cli_open_regular(const char *path, const char *what);
 /* The input file being worked on, named if it is truncated while mapped
  * (the SIGBUS handler in main.c). path must outlive the work. */
 void cli_reading(const char *path);
+/* Writes under way (pending_writes.c): registered from mp_write_begin until
+ * after the commit or abort, so that a signal ending the process removes
+ * their temporary files. started returns a slot for ended (-1 when w is NULL
+ * or no slot is free; ended ignores -1). */
+int cli_write_started(const mp_write *w);
+void cli_write_ended(int slot);
+/* Async-signal-safe: removes the temporaries of all writes under way. */
+void cli_remove_pending_temps(void);
+/* SIGINT, SIGTERM, SIGHUP, SIGQUIT: remove them, then end as the signal would. */
+void cli_clean_up_on_signals(void);
 /* Reports err and returns its status (the exit code). */
 int cli_report(const mp_error *err);
 /* "11.0" or "10.9.5" from a packed xxxx.yy.zz version. */

@@ -140,6 +140,16 @@ static const char *not_executable(const mp_image *img)
     return NULL;
 }
 
+/* After the plan is applied: the bytes did not change and the signature is
+ * already an ad hoc one made after linking, so re-signing will most likely
+ * give the same file (a re-run). Only decides whether to start writing early. */
+static bool probably_up_to_date(const mp_image *img, const mp_image *before)
+{
+    mp_signature_info sig;
+    return mp_image_same_bytes(img, before) && mp_image_signature(img, 0, &sig) == MP_OK && sig.decoded &&
+           (sig.flags & 0x2u) && !(sig.flags & 0x20000u); /* adhoc, not linker-signed */
+}
+
 typedef struct inject_ctx {
     const inject_options *opt;
     const uint8_t *plist;
@@ -171,6 +181,8 @@ static batch_result inject_one(const batch_file *f, void *vctx, batch_out *o, in
     size_t generated_len = 0;
     char identifier[256] = "";
     mp_plan *plan = NULL;
+    mp_write *ahead = NULL;
+    int pending = -1;
     mp_status st = MP_OK;
     batch_result result = BATCH_CHANGED;
     int rc = 0;
@@ -216,9 +228,20 @@ static batch_result inject_one(const batch_file *f, void *vctx, batch_out *o, in
         bo_printf(o, "%s: dry run, nothing written\n%s", path, text ? text : "");
         free(text);
     }
+    const char *target = opt->output ? opt->output : path;
     mp_sign_result sign_result;
-    if ((st = mp_image_apply(img, plan, &err)) != MP_OK ||
-        (st = mp_image_sign(img, &opt->sign, &sign_result, &err)) != MP_OK) {
+    if ((st = mp_image_apply(img, plan, &err)) != MP_OK) {
+        rc = bo_report(o, &err);
+        goto out;
+    }
+    /* Start the write now, so the unchanged pages are copied while they are
+     * hashed; it is abandoned if nothing needs writing after all. A failure
+     * here is reported by the write at the end, if one is needed. */
+    if (!opt->dry_run && (opt->output || !probably_up_to_date(img, before)) &&
+        mp_write_begin(target, &ahead, NULL) != MP_OK)
+        ahead = NULL;
+    pending = cli_write_started(ahead);
+    if ((st = mp_image_sign_write(img, &opt->sign, ahead, &sign_result, &err)) != MP_OK) {
         rc = bo_report(o, &err);
         goto out;
     }
@@ -244,8 +267,11 @@ static batch_result inject_one(const batch_file *f, void *vctx, batch_out *o, in
     }
     if (opt->backup && !opt->output && (rc = write_backup(o, path, before, opt->quiet)) != 0)
         goto out;
-    const char *target = opt->output ? opt->output : path;
-    if ((st = mp_image_write(img, target, &err)) != MP_OK) {
+    st = ahead ? mp_write_commit(ahead, img, &err) : mp_image_write(img, target, &err);
+    cli_write_ended(pending);
+    ahead = NULL;
+    pending = -1;
+    if (st != MP_OK) {
         rc = bo_report(o, &err);
         goto out;
     }
@@ -261,6 +287,8 @@ static batch_result inject_one(const batch_file *f, void *vctx, batch_out *o, in
             print_next_steps(o, target, f->batch);
     }
 out:
+    mp_write_abort(ahead);
+    cli_write_ended(pending);
     mp_lock_release(lock);
     mp_image_free(before);
     free(generated);

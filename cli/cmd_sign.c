@@ -71,7 +71,15 @@ static int sign_one(const char *path, const sign_args *a)
         return MP_ERR_NOMEM;
     }
     int status = 0;
-    if (mp_image_sign(img, &a->opt, res, &err) != MP_OK) {
+    const char *dest = a->output ? a->output : path;
+    /* Unchanged pages are copied while they are hashed; a failure to start
+     * is reported by the write at the end. */
+    mp_write *ahead = NULL;
+    int pending = -1;
+    if (mp_write_begin(dest, &ahead, NULL) != MP_OK)
+        ahead = NULL;
+    pending = cli_write_started(ahead);
+    if (mp_image_sign_write(img, &a->opt, ahead, res, &err) != MP_OK) {
         status = cli_report(&err);
     } else if (res->dropped_identity && !a->force) {
         cli_error("%s: has a Developer ID signature%s%s%s; an ad-hoc signature drops that identity (pass --force to sign anyway)",
@@ -81,8 +89,11 @@ static int sign_one(const char *path, const sign_args *a)
         if (res->dropped_identity)
             fprintf(stderr, "%s: warning: %s: replacing the Developer ID signature%s%s%s with an ad-hoc one\n",
                     cli_program, path, res->old_team_id[0] ? " of team " : "", res->old_team_id, "");
-        const char *dest = a->output ? a->output : path;
-        if (mp_image_write(img, dest, &err) != MP_OK) {
+        mp_status st = ahead ? mp_write_commit(ahead, img, &err) : mp_image_write(img, dest, &err);
+        cli_write_ended(pending);
+        ahead = NULL;
+        pending = -1;
+        if (st != MP_OK) {
             status = cli_report(&err);
         } else {
             printf("%s: signed ad hoc, Identifier=%s", dest, res->slices[0].identifier);
@@ -91,6 +102,8 @@ static int sign_one(const char *path, const sign_args *a)
             printf(")\n");
         }
     }
+    mp_write_abort(ahead);
+    cli_write_ended(pending);
     free(res);
     mp_image_free(img);
     return status;

@@ -100,9 +100,10 @@ FILE *cli_open_regular(const char *path, const char *what)
 
 /* The library maps its input files (lib/buffer.h). If another process
  * truncates one meanwhile, touching a page past the new end raises SIGBUS.
- * Nothing has been written by then (pages are read before the temporary file
- * exists; the write itself copies in the kernel, which reports an error
- * instead), so this is an I/O error like any other, not a crash. */
+ * Nothing has been written to the target by then (the temporary file the
+ * hashing threads were writing is removed; the kernel copies of a plain write
+ * report an error instead), so this is an I/O error like any other, not a
+ * crash. */
 static const char *volatile reading;
 
 void cli_reading(const char *path)
@@ -135,6 +136,7 @@ static void on_sigbus(int sig)
         append(msg, sizeof msg, &n, ": ");
     }
     append(msg, sizeof msg, &n, "file shrank while being read (truncated by another process); nothing was written\n");
+    cli_remove_pending_temps();
     ssize_t w = write(STDERR_FILENO, msg, n);
     (void)w;
     _exit(MP_ERR_IO);
@@ -147,6 +149,7 @@ int main(int argc, char **argv)
     sa.sa_handler = on_sigbus;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGBUS, &sa, NULL);
+    cli_clean_up_on_signals();
     if (argc < 2) {
         usage(stderr);
         return MP_ERR_USAGE;

@@ -12,7 +12,7 @@
  * - There is no global state: distinct handles may be used from distinct
  *   threads at once. A single handle must not be used from two threads at once.
  * - Nothing touches the disk except calls whose name says so (mp_image_open
- *   reads, mp_image_write writes, mp_lock_path locks).
+ *   reads, mp_image_write and mp_write_* write, mp_lock_path locks).
  */
 #ifndef MACHOPLIST_H
 #define MACHOPLIST_H
@@ -175,6 +175,24 @@ char *mp_format_cs_flags(uint32_t flags, char *buf, size_t len);
  * (.NAME.machoplist-XXXXXX), which the next write to that file removes. */
 mp_status mp_image_write(const mp_image *image, const char *path, mp_error *err);
 
+/* The same write in two steps, so that it can overlap other work (see
+ * mp_image_sign_write). mp_write_begin checks that path can be replaced and
+ * creates the temporary file; nothing at path changes. mp_write_commit
+ * writes image into the temporary and renames it over path as
+ * mp_image_write does; mp_write_abort removes the temporary. Either one ends
+ * the write (the handle is freed whatever the result). A target replaced by
+ * another file between begin and commit fails the commit. */
+typedef struct mp_write mp_write;
+
+mp_status mp_write_begin(const char *path, mp_write **out, mp_error *err);
+mp_status mp_write_commit(mp_write *write, const mp_image *image, mp_error *err);
+void mp_write_abort(mp_write *write);
+/* Where write's temporary file is: the returned name, inside the directory
+ * open as *dir_fd. Both belong to write; a caller that wants to remove the
+ * temporary from a signal handler (unlinkat) keeps a duplicate of the
+ * descriptor and a copy of the name. */
+const char *mp_write_temp_name(const mp_write *write, int *dir_fd);
+
 /* Advisory lock for a read-modify-write of the file at path: take it before
  * mp_image_open and release it after mp_image_write, so two processes editing
  * one file run one after the other and the second reads the first's result.
@@ -299,6 +317,14 @@ typedef struct mp_sign_result {
  * and callers decide whether to write. */
 mp_status mp_image_sign(mp_image *image, const mp_sign_options *options, mp_sign_result *result,
                         mp_error *err);
+
+/* mp_image_sign, and while the pages are hashed, the pages the signature
+ * leaves unchanged are already copied into write (from mp_write_begin) by a
+ * thread of its own, file to file. Commit write with this image afterwards
+ * (only what is still missing is written then), or abort it. write NULL: the
+ * same as mp_image_sign. */
+mp_status mp_image_sign_write(mp_image *image, const mp_sign_options *options, mp_write *write,
+                              mp_sign_result *result, mp_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* Verification */

@@ -1,6 +1,7 @@
 /* mp_image_sign: plan every slice, lay out the signed file (universal files
  * as codesign_allocate does), sign each slice into one new buffer that shares
- * the unchanged pages with the old one, and re-parse the image from it. */
+ * the unchanged pages with the old one, and re-parse the image from it. With
+ * a write under way, the bytes are written out as they are hashed. */
 #include "macho_format.h"
 #include "sign.h"
 
@@ -30,6 +31,12 @@ static mp_status check_options(const mp_image *img, const mp_sign_options *opt, 
 }
 
 mp_status mp_image_sign(mp_image *img, const mp_sign_options *options, mp_sign_result *result, mp_error *err)
+{
+    return mp_image_sign_write(img, options, NULL, result, err);
+}
+
+mp_status mp_image_sign_write(mp_image *img, const mp_sign_options *options, mp_write *write, mp_sign_result *result,
+                              mp_error *err)
 {
     if (!img)
         return mp_fail(err, MP_ERR_USAGE, "mp_image_sign: NULL image");
@@ -75,9 +82,16 @@ mp_status mp_image_sign(mp_image *img, const mp_sign_options *options, mp_sign_r
         else
             st = mp_fail(err, MP_ERR_NOMEM, "%s: out of memory", img->name);
     }
+    for (size_t i = 0; st == MP_OK && i < img->nslices; i++)
+        st = mp_sign_slice_lay_out(img, &img->slices[i], &jobs[i], out, (size_t)offsets[i], err);
+    /* Everything the signatures cover is final now: with a write under way,
+     * the hashing threads write it out as they go. */
+    mp_page_sink *sink = st == MP_OK && write ? mp_write_prepare(write, out) : NULL;
     for (size_t i = 0; st == MP_OK && i < img->nslices; i++) {
         st = mp_sign_slice_emit(img, &img->slices[i], &plan, &plan.slices[i], &jobs[i], out, (size_t)offsets[i],
-                                &r->slices[i], err);
+                                sink, &r->slices[i], err);
+        if (st == MP_OK && sink)
+            mp_write_covered(write, offsets[i], jobs[i].layout.dataoff);
         if (st == MP_OK && r->slices[i].dropped_identity && !r->dropped_identity) {
             r->dropped_identity = 1;
             memcpy(r->old_team_id, r->slices[i].old_team_id, sizeof r->old_team_id);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -44,9 +45,12 @@ static size_t system_page(void)
 
 mp_buf *mp_buf_alloc(size_t size)
 {
+    /* Ids tell buffers apart even when one is allocated where a freed one was. */
+    static atomic_uint_fast64_t last_id;
     mp_buf *b = calloc(1, sizeof *b);
     if (!b)
         return NULL;
+    b->id = (uint64_t)atomic_fetch_add(&last_id, 1) + 1;
     b->page = system_page();
     b->fd = -1;
     b->size = size;

@@ -36,6 +36,7 @@ typedef struct mp_buf {
     uint64_t *src; /* per page: offset of the source file page, or MP_BUF_ANON */
     int fd; /* the source file, -1 when no page is file-backed */
     uint64_t fd_dev, fd_ino; /* identity of fd, to compare buffers */
+    uint64_t id; /* unique in the process, never 0 */
 } mp_buf;
 
 /* A buffer of size zero bytes, no page file-backed. NULL when out of memory. */

@@ -152,6 +152,15 @@ void mp_slice_where(const mp_image *img, const mp_slice *s, char *buf, size_t le
 /* Atomic file replacement (write_file.c); new_mode applies when path does not exist. */
 #include <sys/types.h>
 mp_status mp_write_atomic(const char *path, const mp_buf *data, mode_t new_mode, mp_error *err);
+/* Readies w's temporary for data, the image about to be committed, whose
+ * bytes the signatures cover are final. Where the filesystem clones, the
+ * source file is cloned into it and NULL returned: commit then writes only
+ * what changed. Otherwise the space is reserved and a sink returned for the
+ * hashing threads to write what they hash, each range they completed then
+ * given to mp_write_covered. Commit writes whatever is still missing. */
+typedef struct mp_page_sink mp_page_sink;
+mp_page_sink *mp_write_prepare(mp_write *w, const mp_buf *data);
+void mp_write_covered(mp_write *w, uint64_t off, uint64_t len);
 
 const char *mp_arch_name(uint32_t cputype, uint32_t cpusubtype);
 const char *mp_filetype_name(uint32_t filetype);

@@ -14,6 +14,7 @@
 
 #include "hash.h"
 #include "image.h"
+#include "page_sink.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -111,9 +112,10 @@ uint32_t mp_cd_header_size(uint32_t version);
 uint64_t mp_cd_size(uint32_t version, size_t ident_len, uint32_t n_special, uint64_t n_code, unsigned hash_size);
 uint32_t mp_code_slots(uint64_t code_limit, uint32_t page_size);
 /* Writes a whole CodeDirectory (mp_cd_size bytes) hashing the code_limit
- * bytes at code_off in code. */
-mp_status mp_cd_write(const mp_cd_params *p, const mp_buf *code, size_t code_off, unsigned threads, uint8_t *out,
-                      size_t out_len);
+ * bytes at code_off in code. With a sink, the hashed bytes are also written
+ * to it at the same offset (code is laid out as the output file). */
+mp_status mp_cd_write(const mp_cd_params *p, const mp_buf *code, size_t code_off, unsigned threads,
+                      mp_page_sink *sink, uint8_t *out, size_t out_len);
 
 typedef struct mp_blob_piece {
     uint32_t type;
@@ -140,12 +142,18 @@ mp_status mp_entitlements_der_blob(const uint8_t *xml, size_t len, uint8_t **blo
 /* ---- hashing (page_hash.c) ---- */
 
 unsigned mp_default_threads(void);
+/* What page hashing does with the bytes besides hashing them; all optional. */
+typedef struct mp_page_io {
+    const mp_buf *drop; /* data is drop->base + drop_off: give the mapped file pages back once hashed */
+    size_t drop_off;
+    mp_page_sink *sink; /* write data[k] to the sink's file at sink_off + k once hashed */
+    uint64_t sink_off;
+} mp_page_io;
+
 /* Hashes data[0, limit) in pages of page_size (the last one short) into out,
- * one digest per page, using up to threads threads. When drop is not NULL,
- * data is drop->base + drop_off and the mapped file pages are given back as
- * they are hashed (mp_buf_release). */
+ * one digest per page, using up to threads threads. io may be NULL. */
 bool mp_hash_pages(const uint8_t *data, uint64_t limit, uint32_t page_size, unsigned hash_type, uint8_t *out,
-                   unsigned threads, const mp_buf *drop, size_t drop_off);
+                   unsigned threads, const mp_page_io *io);
 
 /* ---- one slice (sign_slice.c) ---- */
 
@@ -164,12 +172,18 @@ typedef struct mp_slice_signing {
 
 mp_status mp_sign_slice_prepare(const mp_image *img, const mp_slice *s, const mp_sign_plan *plan,
                                 const mp_sign_slice_plan *sp, mp_slice_signing *job, mp_error *err);
-/* Writes the signed slice (job->layout.new_size bytes) into out at offset at:
- * the kept bytes shared with the old image, the patched load commands, the
- * CodeDirectories hashed over them, the SuperBlob. */
+/* Lays the signed slice (job->layout.new_size bytes) into out at offset at:
+ * the kept bytes shared with the old image, the patched load commands, and
+ * the rest, signature included, as zeroed memory. After this the slice's
+ * file-backed pages in out no longer change. */
+mp_status mp_sign_slice_lay_out(const mp_image *img, const mp_slice *s, const mp_slice_signing *job, mp_buf *out,
+                                size_t at, mp_error *err);
+/* Then hashes the laid-out slice into its CodeDirectories and writes the
+ * SuperBlob. With a sink, the bytes hashed (the slice up to its signature)
+ * are written to it as they are hashed. */
 mp_status mp_sign_slice_emit(const mp_image *img, const mp_slice *s, const mp_sign_plan *plan,
                              const mp_sign_slice_plan *sp, const mp_slice_signing *job, mp_buf *out, size_t at,
-                             mp_sign_slice_result *r, mp_error *err);
+                             mp_page_sink *sink, mp_sign_slice_result *r, mp_error *err);
 
 /* ---- universal files (fat_write.c) ---- */
 

@@ -64,8 +64,8 @@ static uint8_t log2_of(uint32_t v)
     return n;
 }
 
-mp_status mp_cd_write(const mp_cd_params *p, const mp_buf *code, size_t code_off, unsigned threads, uint8_t *out,
-                      size_t out_len)
+mp_status mp_cd_write(const mp_cd_params *p, const mp_buf *code, size_t code_off, unsigned threads,
+                      mp_page_sink *sink, uint8_t *out, size_t out_len)
 {
     unsigned hs = mp_hash_stored_size(p->hash_type);
     size_t ident_len = strlen(p->identifier);
@@ -102,8 +102,9 @@ mp_status mp_cd_write(const mp_cd_params *p, const mp_buf *code, size_t code_off
         memcpy(out + hash_offset - (size_t)slot * hs, p->special + (size_t)(slot - 1) * hs, hs);
     if (code_off > code->size || p->code_limit > code->size - code_off)
         return MP_ERR_SIGNATURE;
+    mp_page_io io = {code, code_off, sink, code_off};
     if (!mp_hash_pages(code->base + code_off, p->code_limit, p->page_size, p->hash_type, out + hash_offset, threads,
-                       code, code_off))
+                       &io))
         return MP_ERR_NOMEM;
     return MP_OK;
 }

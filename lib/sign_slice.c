@@ -67,16 +67,24 @@ mp_status mp_sign_slice_prepare(const mp_image *img, const mp_slice *s, const mp
     return mp_sig_layout_size(img, s, &job->layout, (uint32_t)estimate, err);
 }
 
+mp_status mp_sign_slice_lay_out(const mp_image *img, const mp_slice *s, const mp_slice_signing *job, mp_buf *out,
+                                size_t at, mp_error *err)
+{
+    if (mp_sig_layout_apply(img, s, &job->layout, out, at))
+        return MP_OK;
+    char where[512];
+    mp_slice_where(img, s, where, sizeof where);
+    return mp_fail(err, MP_ERR_NOMEM, "%s: out of memory (%llu bytes)", where,
+                   (unsigned long long)job->layout.new_size);
+}
+
 mp_status mp_sign_slice_emit(const mp_image *img, const mp_slice *s, const mp_sign_plan *plan,
                              const mp_sign_slice_plan *sp, const mp_slice_signing *job, mp_buf *out, size_t at,
-                             mp_sign_slice_result *r, mp_error *err)
+                             mp_page_sink *sink, mp_sign_slice_result *r, mp_error *err)
 {
     char where[512];
     mp_slice_where(img, s, where, sizeof where);
     const mp_sig_layout *layout = &job->layout;
-    if (!mp_sig_layout_apply(img, s, layout, out, at))
-        return mp_fail(err, MP_ERR_NOMEM, "%s: out of memory (%llu bytes)", where,
-                       (unsigned long long)layout->new_size);
 
     /* CodeDirectories over the new bytes [0, dataoff). */
     mp_status st = MP_OK;
@@ -107,7 +115,7 @@ mp_status mp_sign_slice_emit(const mp_image *img, const mp_slice *s, const mp_si
         cd_len[h] = (uint32_t)size;
         if (!cds[h])
             st = mp_fail(err, MP_ERR_NOMEM, "%s: out of memory", where);
-        else if (mp_cd_write(&p, out, at, plan->threads, cds[h], (size_t)size) != MP_OK)
+        else if (mp_cd_write(&p, out, at, plan->threads, h == 0 ? sink : NULL, cds[h], (size_t)size) != MP_OK)
             st = mp_fail(err, MP_ERR_NOMEM, "%s: page hashing failed", where);
     }
 

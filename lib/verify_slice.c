@@ -188,7 +188,8 @@ static void check_cd(mp_verify_report *r, const mp_image *img, size_t i, const m
             return;
         }
         uint64_t covered = page ? (n * page < limit ? n * page : limit) : limit;
-        if (!mp_hash_pages(s->data, covered, page, cd->hash_type, hashes, threads, img->buf, (size_t)s->offset)) {
+        mp_page_io io = {img->buf, (size_t)s->offset, NULL, 0};
+        if (!mp_hash_pages(s->data, covered, page, cd->hash_type, hashes, threads, &io)) {
             r->out_of_memory = true;
         } else {
             const uint8_t *stored = cd->blob + cd->hash_offset;

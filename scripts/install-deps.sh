@@ -27,8 +27,9 @@ fi
 want=(meson ninja-build pkg-config gcc libc6-dev libplist-dev libssl-dev python3)
 if [ "$mode" != --build ]; then
   # Fixtures (clang + ld64.lld + llvm tools), the LIEF cross-check, Go-linked
-  # fixtures, and npm for the real Apple-signed binaries.
-  want+=(clang lld llvm liblief-dev g++ golang-go libclang-rt-14-dev ruby)
+  # fixtures, npm for the real Apple-signed binaries, and xfsprogs for the
+  # clone test on a loop-mounted XFS.
+  want+=(clang lld llvm liblief-dev g++ golang-go libclang-rt-14-dev ruby xfsprogs)
   command -v npm >/dev/null || want+=(npm)
 else
   want+=(clang lld llvm)

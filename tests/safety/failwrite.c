@@ -3,9 +3,10 @@
  * Other files and the standard streams are left alone, so the program can
  * still report the failure.
  *
- *   MP_FAILWRITE=write        write() and copy_file_range() to the temporary
- *                             fail with ENOSPC
- *   MP_FAILWRITE=write-late   the first write() stores at most 4096 bytes,
+ *   MP_FAILWRITE=write        write(), pwrite() and copy_file_range() to the
+ *                             temporary fail with ENOSPC
+ *   MP_FAILWRITE=write-late   the first write() or pwrite() stores at most
+ *                             4096 bytes,
  *                             the next fails with ENOSPC (a partial file)
  *   MP_FAILWRITE=copy         copy_file_range() to the temporary fails with
  *                             ENOSPC (a full disk met by the kernel copy)
@@ -51,27 +52,52 @@ static int mode_is(const char *mode)
     return m && strcmp(m, mode) == 0;
 }
 
-ssize_t write(int fd, const void *buf, size_t count)
+/* The write and write-late faults, shared by write() and pwrite(): -1 to
+ * fail, else the count to pass on. */
+static ssize_t write_fault(int fd, size_t count)
 {
-    static ssize_t (*real)(int, const void *, size_t);
     static int late_writes;
-    if (!real)
-        real = (ssize_t (*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
-    if (is_temp_fd(fd)) {
-        if (mode_is("write")) {
+    if (!is_temp_fd(fd))
+        return (ssize_t)count;
+    if (mode_is("write")) {
+        errno = ENOSPC;
+        return -1;
+    }
+    if (mode_is("write-late")) {
+        if (late_writes++ > 0) {
             errno = ENOSPC;
             return -1;
         }
-        if (mode_is("write-late")) {
-            if (late_writes++ > 0) {
-                errno = ENOSPC;
-                return -1;
-            }
-            if (count > 4096)
-                count = 4096;
-        }
+        if (count > 4096)
+            count = 4096;
     }
-    return real(fd, buf, count);
+    return (ssize_t)count;
+}
+
+ssize_t write(int fd, const void *buf, size_t count)
+{
+    static ssize_t (*real)(int, const void *, size_t);
+    if (!real)
+        real = (ssize_t (*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
+    ssize_t n = write_fault(fd, count);
+    return n < 0 ? -1 : real(fd, buf, (size_t)n);
+}
+
+/* The library writes at offsets: the hashing threads write what they hash.
+ * With _FILE_OFFSET_BITS=64 (as the library is built) glibc's headers name
+ * this function pwrite64, and the library calls that symbol. */
+ssize_t pwrite(int fd, const void *buf, size_t count, off_t at)
+{
+    static ssize_t (*real)(int, const void *, size_t, off_t);
+#if defined(_FILE_OFFSET_BITS) && _FILE_OFFSET_BITS == 64
+    static const char name[] = "pwrite64";
+#else
+    static const char name[] = "pwrite";
+#endif
+    if (!real)
+        real = (ssize_t (*)(int, const void *, size_t, off_t))dlsym(RTLD_NEXT, name);
+    ssize_t n = write_fault(fd, count);
+    return n < 0 ? -1 : real(fd, buf, (size_t)n, at);
 }
 
 ssize_t copy_file_range(int in, loff_t *in_off, int out, loff_t *out_off, size_t len, unsigned flags)

@@ -27,25 +27,34 @@ cp "$fixture" "$f"
 assert_exit 0 "inject with the idle shim" -- env "${PRELOAD_ENV[@]}" "${INJECT[@]}"
 assert_eq "$new" "$(sha "$f")" "result with the idle shim"
 
-# Unchanged pages are copied file-to-file by the kernel (copy_file_range);
-# where it cannot (EXDEV), they are written from memory: same bytes.
+# Signing writes each byte it hashes from the hashing threads (pwrite); a
+# plain mp_image_write (safety_inject: no signing) copies unchanged pages
+# file-to-file in the kernel (copy_file_range), and where it cannot (EXDEV)
+# writes them from memory: the same bytes either way.
+PLAIN=("$MP_SAFETY_INJECT" "$MP_SRC/fixtures/Info.plist" "$f")
 cp "$fixture" "$f"
-assert_exit 0 "inject when copy_file_range is unsupported" -- \
-  env "${PRELOAD_ENV[@]}" MP_FAILWRITE=copy-unsupported "${INJECT[@]}"
-assert_eq "$new" "$(sha "$f")" "result when falling back to write()"
+assert_exit 0 "plain write without fault" -- "${PLAIN[@]}"
+plain="$(sha "$f")"
+cp "$fixture" "$f"
+assert_exit 0 "plain write when copy_file_range is unsupported" -- \
+  env "${PRELOAD_ENV[@]}" MP_FAILWRITE=copy-unsupported "${PLAIN[@]}"
+assert_eq "$plain" "$(sha "$f")" "result when falling back to write()"
 
-check_fault() { # MODE EXPECTED_ERROR
+check_fault() { # MODE EXPECTED_ERROR PREFIX COMMAND...
+  local mode="$1" msg="$2" prefix="$3"
+  shift 3
   cp "$fixture" "$f"
   chmod 0755 "$f"
-  assert_exit 3 "MP_FAILWRITE=$1" -- env "${PRELOAD_ENV[@]}" MP_FAILWRITE="$1" "${INJECT[@]}"
-  assert_eq "$MSG_PREFIX$f: $2" "$MP_ERR" "MP_FAILWRITE=$1 message"
-  assert_eq "$old" "$(sha "$f")" "MP_FAILWRITE=$1 leaves the file byte-identical"
-  assert_eq "hello " "$(dir_list "$d")" "MP_FAILWRITE=$1 leaves no temporary"
-  assert_eq "755" "$(stat -c %a "$f")" "MP_FAILWRITE=$1 keeps the mode"
+  assert_exit 3 "MP_FAILWRITE=$mode $(basename "$1")" -- env "${PRELOAD_ENV[@]}" MP_FAILWRITE="$mode" "$@"
+  assert_eq "$prefix$f: $msg" "$MP_ERR" "MP_FAILWRITE=$mode message"
+  assert_eq "$old" "$(sha "$f")" "MP_FAILWRITE=$mode leaves the file byte-identical"
+  assert_eq "hello " "$(dir_list "$d")" "MP_FAILWRITE=$mode leaves no temporary"
+  assert_eq "755" "$(stat -c %a "$f")" "MP_FAILWRITE=$mode keeps the mode"
 }
-check_fault write "write failed: No space left on device"
-check_fault write-late "write failed: No space left on device"
-check_fault copy "write failed: No space left on device"
-check_fault fsync "fsync failed: Input/output error"
-check_fault rename "cannot replace the file: Permission denied"
+check_fault write "write failed: No space left on device" "$MSG_PREFIX" "${INJECT[@]}"
+check_fault write-late "write failed: No space left on device" "$MSG_PREFIX" "${INJECT[@]}"
+check_fault write "write failed: No space left on device" "" "${PLAIN[@]}"
+check_fault copy "write failed: No space left on device" "" "${PLAIN[@]}"
+check_fault fsync "fsync failed: Input/output error" "$MSG_PREFIX" "${INJECT[@]}"
+check_fault rename "cannot replace the file: Permission denied" "$MSG_PREFIX" "${INJECT[@]}"
 mp_done

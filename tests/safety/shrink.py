@@ -70,8 +70,8 @@ def crashed(rc):
     return rc < 0 or rc >= 97
 
 
-def fixture():
-    d = os.path.join(TMP, "shrink-fixture")
+def fixture(dirname="shrink-fixture"):
+    d = os.path.join(TMP, dirname)
     os.makedirs(d, exist_ok=True)
     path = os.path.join(d, "large-%d" % SIZE_MB)
     if not os.path.exists(path):

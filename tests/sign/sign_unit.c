@@ -155,8 +155,8 @@ static void test_page_hashes(void)
         data[i] = (uint8_t)(i * 2654435761u >> 13);
     size_t n = mp_code_slots(size, 4096);
     uint8_t *one = malloc(n * 32), *many = malloc(n * 32), last[32];
-    CHECK(mp_hash_pages(data, size, 4096, CS_HASHTYPE_SHA256, one, 1, NULL, 0), "one thread");
-    CHECK(mp_hash_pages(data, size, 4096, CS_HASHTYPE_SHA256, many, 7, NULL, 0), "seven threads");
+    CHECK(mp_hash_pages(data, size, 4096, CS_HASHTYPE_SHA256, one, 1, NULL), "one thread");
+    CHECK(mp_hash_pages(data, size, 4096, CS_HASHTYPE_SHA256, many, 7, NULL), "seven threads");
     CHECK(memcmp(one, many, n * 32) == 0, "thread count does not change the hashes");
     CHECK(mp_hash_once(CS_HASHTYPE_SHA256, data + (n - 1) * 4096, size - (n - 1) * 4096, last) &&
               memcmp(last, one + (n - 1) * 32, 32) == 0,
