@@ -259,6 +259,10 @@ static batch_result inject_one(const batch_file *f, void *vctx, batch_out *o, in
     }
     if (sign_result.dropped_identity)
         bo_warn(o, "%s: team %s signature replaced by an ad hoc one", path, sign_result.old_team_id);
+    for (size_t i = 0; i < sign_result.slice_count; i++)
+        if (sign_result.slices[i].unreadable[0])
+            bo_warn(o, "%s: slice %zu (%s): the old signature could not be read (%s); replaced", path, i,
+                    sign_result.slices[i].arch, sign_result.slices[i].unreadable);
     if (!opt->output && same) {
         if (!opt->quiet)
             bo_printf(o, "%s: already up to date; nothing changed\n", path);

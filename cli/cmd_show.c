@@ -331,7 +331,6 @@ int cmd_show(int argc, char **argv)
     json_out j;
     json_init(&j, stdout);
     bool many = argc - first_file > 1;
-    bool wrote_json = false; /* a file that failed to open prints nothing on stdout */
     if (opt.json && many)
         json_begin_array(&j, NULL);
     for (int i = first_file; i < argc; i++) {
@@ -346,7 +345,6 @@ int cmd_show(int argc, char **argv)
             status = cli_combine_status(status, show_plist_only(img, opt.arch));
         } else if (opt.json) {
             show_json(&j, img);
-            wrote_json = true;
         } else {
             show_text(img);
         }
@@ -354,7 +352,7 @@ int cmd_show(int argc, char **argv)
     }
     if (opt.json && many)
         json_end_array(&j);
-    if (opt.json && !opt.plist_only && (many || wrote_json))
+    if (opt.json && !opt.plist_only)
         json_finish(&j);
     return status;
 }

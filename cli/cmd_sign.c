@@ -89,6 +89,10 @@ static int sign_one(const char *path, const sign_args *a)
         if (res->dropped_identity)
             fprintf(stderr, "%s: warning: %s: replacing the Developer ID signature%s%s%s with an ad-hoc one\n",
                     cli_program, path, res->old_team_id[0] ? " of team " : "", res->old_team_id, "");
+        for (size_t i = 0; i < res->slice_count; i++)
+            if (res->slices[i].unreadable[0])
+                fprintf(stderr, "%s: warning: %s: slice %zu (%s): the old signature could not be read (%s); replaced\n",
+                        cli_program, path, i, res->slices[i].arch, res->slices[i].unreadable);
         mp_status st = ahead ? mp_write_commit(ahead, img, &err) : mp_image_write(img, dest, &err);
         cli_write_ended(pending);
         ahead = NULL;

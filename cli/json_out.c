@@ -1,4 +1,5 @@
 #include "json_out.h"
+#include "utf8.h" /* the library's validator (internal header, static link) */
 
 #include <string.h>
 
@@ -15,22 +16,6 @@ static void indent(json_out *j)
         fputs("  ", j->f);
 }
 
-/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if invalid:
- * no overlong forms, no surrogates, nothing past U+10FFFF. */
-static size_t utf8_length(const unsigned char *p, size_t n)
-{
-    size_t len = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : 2;
-    if (p[0] < 0xc2 || p[0] > 0xf4 || len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-    if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) || (p[0] == 0xf0 && p[1] < 0x90) ||
-        (p[0] == 0xf4 && p[1] > 0x8f))
-        return 0;
-    return len;
-}
-
 /* A JSON string; bytes that are not UTF-8 (names in a hostile file) become
  * U+FFFD so the document stays valid JSON. */
 static void write_escaped(FILE *f, const char *s, size_t len)
@@ -39,7 +24,7 @@ static void write_escaped(FILE *f, const char *s, size_t len)
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x80) {
-            size_t n = utf8_length((const unsigned char *)s + i, len - i);
+            size_t n = mp_utf8_sequence_length((const uint8_t *)s + i, len - i);
             if (n == 0) {
                 fputs("\\ufffd", f);
                 continue;
@@ -63,6 +48,7 @@ static void write_escaped(FILE *f, const char *s, size_t len)
 /* Separator, indentation and key before a value. */
 static void start_value(json_out *j, const char *key)
 {
+    j->wrote = true;
     if (j->depth > 0) {
         if (j->need_comma[j->depth])
             fputc(',', j->f);
@@ -140,5 +126,6 @@ void json_hex(json_out *j, const char *key, const uint8_t *bytes, size_t len)
 
 void json_finish(json_out *j)
 {
-    fputc('\n', j->f);
+    if (j->wrote)
+        fputc('\n', j->f);
 }

@@ -300,6 +300,8 @@ typedef struct mp_sign_slice_result {
     int was_linker_signed; /* ... and it was a linker signature (nothing kept) */
     int dropped_identity; /* ... and it carried a CMS signature or a team id */
     char old_team_id[64]; /* "" when none */
+    char unreadable[256]; /* the old signature could not be decoded: why (it was replaced,
+                             nothing kept from it); "" otherwise */
     uint8_t cdhash[20]; /* of the new primary CodeDirectory */
 } mp_sign_slice_result;
 

@@ -3,6 +3,7 @@
  * formats are converted to XML unless the caller asks to keep a binary plist. */
 #include "plist_input.h"
 #include "image.h"
+#include "utf8.h"
 
 #include <plist/plist.h>
 #include <stdlib.h>
@@ -30,6 +31,30 @@ bool mp_plist_looks_like_json(const uint8_t *p, size_t len)
     return i < len && (p[i] == '{' || p[i] == '[');
 }
 
+/* An XML declaration naming an encoding other than UTF-8 (<?xml ...
+ * encoding="ISO-8859-1"?>): its bytes are that encoding's, not UTF-8. */
+static bool declares_other_encoding(const uint8_t *p, size_t len)
+{
+    size_t i = len >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf ? 3 : 0;
+    if (len - i < 5 || memcmp(p + i, "<?xml", 5) != 0)
+        return false;
+    const uint8_t *end = memchr(p + i, '>', len - i);
+    size_t decl = end ? (size_t)(end - p) : len;
+    for (size_t k = i; k + 9 < decl; k++) {
+        if (memcmp(p + k, "encoding=", 9) != 0)
+            continue;
+        size_t v = k + 9;
+        if (v < decl && (p[v] == '"' || p[v] == '\''))
+            v++;
+        static const char utf8[] = "utf-8";
+        for (size_t c = 0; c < 5; c++)
+            if (v + c >= decl || (p[v + c] | 0x20) != (uint8_t)utf8[c])
+                return true;
+        return false;
+    }
+    return false;
+}
+
 static mp_status parse(const uint8_t *bytes, size_t len, plist_t *root, const char **format, mp_error *err)
 {
     *root = NULL;
@@ -45,6 +70,12 @@ static mp_status parse(const uint8_t *bytes, size_t len, plist_t *root, const ch
     mp_status st = mp_plist_check_shape(bytes, len, err);
     if (st != MP_OK)
         return st;
+    /* XML is embedded as given and macOS reads it as UTF-8 unless it says
+     * otherwise; libplist would take the bytes as they are. */
+    size_t bad = binary || declares_other_encoding(bytes, len) ? len : mp_utf8_invalid_at(bytes, len);
+    if (bad < len)
+        return mp_fail(err, MP_ERR_PLIST, "%s plist is not valid UTF-8 (byte %#x at offset %zu)", *format,
+                       (unsigned)bytes[bad], bad);
     if (binary) {
         plist_from_bin((const char *)bytes, (uint32_t)len, root);
     } else if (strcmp(*format, "XML") == 0) {

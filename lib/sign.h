@@ -45,6 +45,7 @@ typedef struct mp_sign_slice_plan {
     uint64_t estimate_limit; /* old signing extent, used for codesign's size estimate */
     bool had_signature, was_linker_signed, dropped_identity;
     char old_team_id[64];
+    char unreadable[256]; /* why the old signature could not be decoded; "" when it could */
 } mp_sign_slice_plan;
 
 typedef struct mp_sign_plan {

@@ -385,6 +385,8 @@ mp_status mp_sign_plan_make(const mp_image *img, const mp_sign_options *opt, mp_
         }
         p->estimate_limit = s->sig.present ? s->sig.dataoff : s->size;
         p->had_signature = s->sig.present;
+        if (s->sig.present && !s->sig.decoded)
+            mp_copy_text(p->unreadable, sizeof p->unreadable, s->sig.error[0] ? s->sig.error : "malformed");
         if (s->sig.decoded) {
             const mp_cd *cd = &s->sig.cds[0];
             p->was_linker_signed = (cd->flags & CS_LINKER_SIGNED) != 0;

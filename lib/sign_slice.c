@@ -155,6 +155,7 @@ mp_status mp_sign_slice_emit(const mp_image *img, const mp_slice *s, const mp_si
         r->was_linker_signed = sp->was_linker_signed;
         r->dropped_identity = sp->dropped_identity;
         snprintf(r->old_team_id, sizeof r->old_team_id, "%s", sp->old_team_id);
+        snprintf(r->unreadable, sizeof r->unreadable, "%s", sp->unreadable);
         uint8_t digest[MP_HASH_MAX];
         if (mp_hash_once(sp->hash_types[0], cds[0], cd_len[0], digest))
             memcpy(r->cdhash, digest, CS_CDHASH_LEN);

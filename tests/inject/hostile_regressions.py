@@ -18,6 +18,7 @@ cli/json_out.c writes bytes that are not UTF-8 as U+FFFD; lib/sign_plan.c
 masks control characters of an old team id.
 """
 import hashlib
+import json
 import os
 import plistlib
 import struct
@@ -186,6 +187,53 @@ def case_plist_nul_csflags(w):
     return contract(["inject", "--plist", p, b], b)
 
 
+def case_plist_not_utf8(w):
+    """inject --plist, an XML plist declared (or taken) as UTF-8 whose
+    identifier holds the Latin-1 byte e9: it was embedded as it is, bytes
+    macOS cannot decode as the plist says. Now refused, exit 8, naming the
+    offset; the same bytes declared ISO-8859-1 are embedded byte for byte."""
+    body = b"<dict><key>CFBundleIdentifier</key><string>org.example.caf\xe9</string></dict></plist>\n"
+    bad = []
+    for name, head in (("declared", HEAD.encode()), ("undeclared", HEAD.encode().split(b"\n", 1)[1])):
+        p = write(os.path.join(w, name + ".plist"), head + body)
+        b = write(os.path.join(w, "bin"), fixture("hello-arm64-headerpad"))
+        bad += contract(["inject", "--plist", p, b], b)
+        r = subprocess.run([CLI, "inject", "--plist", p, b], capture_output=True)
+        want = "machoplist: %s: XML plist is not valid UTF-8 (byte 0xe9 at offset %d)\n" % (b, (head + body).index(b"\xe9"))
+        if (r.returncode, r.stderr.decode("utf-8", "replace")) != (8, want):
+            bad.append("%s: exit %d, stderr %r; expected 8, %r" % (name, r.returncode, r.stderr, want))
+    latin = HEAD.encode().replace(b"UTF-8", b"ISO-8859-1") + body
+    p = write(os.path.join(w, "latin.plist"), latin)
+    b = write(os.path.join(w, "bin"), fixture("hello-arm64-headerpad"))
+    r = subprocess.run([CLI, "inject", "-q", "--plist", p, b], capture_output=True)
+    shown = subprocess.run([CLI, "show", "--plist", b], capture_output=True).stdout
+    if r.returncode != 0 or shown != latin:
+        bad.append("ISO-8859-1 plist: exit %d %r, embedded %r" % (r.returncode, r.stderr[:200], shown[:120]))
+    return bad
+
+
+def case_unreadable_signature_named(w):
+    """sign and inject on hello-arm64-headerpad whose SuperBlob magic is
+    zeroed: the signature they cannot decode was replaced without a word.
+    Now both say so in one warning line naming the slice and the reason, and
+    the result verifies."""
+    base = fixture("hello-arm64-headerpad")
+    dataoff, _ = mv.Slice(bytes(base)).code_signature()
+    base[dataoff:dataoff + 4] = bytes(4)
+    bad = []
+    for cmd in (["sign"], ["inject", "-q", "--plist", PLIST]):
+        b = write(os.path.join(w, "bin"), base)
+        r = subprocess.run([CLI] + cmd + [b], capture_output=True)
+        want = ("machoplist: warning: %s: slice 0 (arm64): the old signature could not be read (signature magic is "
+                "00000000, not an embedded SuperBlob (fade0cc0)); replaced\n" % b)
+        if (r.returncode, r.stderr.decode("utf-8", "replace")) != (0, want):
+            bad.append("%s: exit %d, stderr %r; expected 0, %r" % (cmd[0], r.returncode, r.stderr, want))
+        v = subprocess.run([CLI, "verify", "--allow-unbound", b], capture_output=True)
+        if v.returncode != 0:
+            bad.append("%s: the result does not verify: %r" % (cmd[0], v.stdout[-300:]))
+    return bad
+
+
 def case_embedded_nul_identifier(w):
     """inject without --plist on hello-arm64-plist whose embedded
     CFBundleIdentifier holds a NUL byte: the same assertion, from
@@ -276,6 +324,36 @@ def case_text_control_chars(w):
         for line in r.stdout.split(b"\n"):
             if any(c < 0x20 and c != 0x09 or c == 0x7F for c in line):
                 bad.append("%s: control characters on stdout: %r" % (args[0], line[:200]))
+    return bad
+
+
+def case_json_error_stdout(w):
+    """show --json and verify --json on a file that cannot be read (missing,
+    not Mach-O, a directory): verify printed a lone newline on stdout (its
+    json_finish ran with nothing written), show printed nothing. Now both
+    print nothing on stdout: the one-line error is on stderr, with its exit
+    code (3 I/O, 4 not Mach-O). Several files, one of them bad: one valid
+    JSON array holding the good one."""
+    notmacho = write(os.path.join(w, "text"), bytearray(b"just text\n" * 100))
+    good = write(os.path.join(w, "good"), fixture("hello-arm64"))
+    bad = []
+    for cmd in (["show", "--json"], ["verify", "--json", "--allow-unbound"]):
+        for path, want in ((os.path.join(w, "missing"), 3), (notmacho, 4), (w, 3)):
+            bad += contract(cmd + [path], None)
+            r = subprocess.run([CLI] + cmd + [path], capture_output=True)
+            if r.returncode != want:
+                bad.append("%s %s: exit %d, expected %d" % (cmd[0], os.path.basename(path), r.returncode, want))
+            if r.stdout != b"":
+                bad.append("%s %s: stdout %r, expected nothing" % (cmd[0], os.path.basename(path), r.stdout[:100]))
+        r = subprocess.run([CLI] + cmd + [good, notmacho], capture_output=True)
+        try:
+            doc = json.loads(r.stdout)
+            if not (isinstance(doc, list) and len(doc) == 1):
+                bad.append("%s good+bad: expected a one-element array, got %r" % (cmd[0], r.stdout[:200]))
+        except ValueError as e:
+            bad.append("%s good+bad: not JSON (%s): %r" % (cmd[0], e, r.stdout[:200]))
+        if r.returncode != 4:
+            bad.append("%s good+bad: exit %d, expected 4" % (cmd[0], r.returncode))
     return bad
 
 

@@ -5,8 +5,9 @@ a temporary exists for most of a run, not only while it is written out).
 
 A ~200 MiB executable (the fixture of shrink.py) is injected, and a signal
 sent after a fraction of the time a clean inject takes. Each run must end
-either killed by that signal with the file unchanged, or finished (exit 0)
-with the injected result; and in both cases no temporary file is left in the
+either killed by that signal or finished (exit 0), with the file either
+unchanged or the complete injected result (a signal after the rename kills
+a run whose work is done), and in every case no temporary file left in the
 directory. At least one run per signal must really have been interrupted.
 
 Exit 77 (skip) as shrink.py does: no clang/ld64.lld or too little disk.
@@ -57,8 +58,8 @@ def main():
                 out, err = p.communicate(timeout=120)
                 h = shrink.sha(target)
                 if p.returncode == -sig:
-                    interrupted += 1
-                    check(h == original, "%s: interrupted, but the file changed" % what)
+                    interrupted += 1  # before or after the rename: one version or the other
+                    check(h in (original, injected), "%s: interrupted, and the file is neither version" % what)
                 else:
                     check(p.returncode == 0 and h == injected,
                           "%s: exit %d, stderr %r: neither interrupted nor finished" % (what, p.returncode, err[:300]))
