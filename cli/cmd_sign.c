@@ -61,12 +61,20 @@ static int sign_one(const char *path, const sign_args *a)
 {
     mp_image *img = NULL;
     mp_error err;
-    cli_reading(path);
-    if (mp_image_open(path, &img, &err) != MP_OK)
+    /* As inject does: another process editing the file goes before or after
+     * this read-modify-write, never between. */
+    mp_lock *lock = NULL;
+    if (mp_lock_path(path, &lock, &err) != MP_OK)
         return cli_report(&err);
+    cli_reading(path);
+    if (mp_image_open(path, &img, &err) != MP_OK) {
+        mp_lock_release(lock);
+        return cli_report(&err);
+    }
     mp_sign_result *res = calloc(1, sizeof *res);
     if (!res) {
         mp_image_free(img);
+        mp_lock_release(lock);
         cli_error("%s: out of memory", path);
         return MP_ERR_NOMEM;
     }
@@ -108,6 +116,7 @@ static int sign_one(const char *path, const sign_args *a)
     }
     mp_write_abort(ahead);
     cli_write_ended(pending);
+    mp_lock_release(lock);
     free(res);
     mp_image_free(img);
     return status;

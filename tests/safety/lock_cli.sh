@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# (d, CLI) `machoplist inject` takes the mp_lock_path lock across open..write:
+# (d, CLI) `machoplist inject` and `sign` take the mp_lock_path lock across open..write:
 # while another process holds it (safety_inject, rename delayed 1.5 s, writing
 # a different plist) the CLI waits, then edits that process's result: it ends
 # after the holder, the file holds the CLI's plist and verifies.
@@ -31,4 +31,20 @@ assert_eq 0 "$?" "holder exit code"
 cmp -s "$plist" "$MP_WORK/embedded" && mp_ok || mp_fail "the file does not hold the CLI's plist (its write was lost)"
 assert_exit 0 "the result verifies" -- "$MP_CLI" verify "$f"
 assert_eq "hello " "$(dir_list "$d")" "no temporary left"
+
+# `machoplist sign` takes the same lock: it waits for the holder (which
+# writes an unsigned result) and signs that result. Without the lock it
+# finished first and the holder's rename put an invalid signature in place.
+cp "$MP_FIXTURES/hello-arm64-headerpad" "$f"
+env "${PRELOAD_ENV[@]}" MP_DELAY_RENAME_MS=1500 "$MP_SAFETY_INJECT" "$plist_b" "$f" > "$MP_WORK/holder2.out" 2>&1 &
+holder=$!
+for _ in $(seq 200); do ls -A "$d" | grep -q '^\.hello\.machoplist-' && break; sleep 0.02; done
+assert_exit 0 "sign while the lock is held" -- timeout 30 "$MP_CLI" sign "$f"
+kill -0 "$holder" 2>/dev/null && mp_fail "sign finished while the holder still held the lock" || mp_ok
+wait "$holder"
+assert_eq 0 "$?" "holder exit code (sign)"
+"$MP_CLI" show --plist "$f" > "$MP_WORK/embedded2" 2>&1
+cmp -s "$plist_b" "$MP_WORK/embedded2" && mp_ok || mp_fail "the file does not hold the holder's plist"
+assert_exit 0 "the signed result verifies" -- "$MP_CLI" verify "$f"
+assert_eq "hello " "$(dir_list "$d")" "no temporary left (sign)"
 mp_done
