@@ -156,9 +156,11 @@ int cmd_sign(int argc, char **argv)
                 cli_error("sign: --hash wants sha256 or sha1,sha256, got '%s'", h);
                 return MP_ERR_USAGE;
             }
-        } else if (strcmp(o, "-j") == 0 && has_value) {
+        } else if ((strcmp(o, "--threads") == 0 || strcmp(o, "-j") == 0) && has_value) {
+            /* --threads as in inject; -j is kept for existing scripts (for
+             * inject it means files at once). */
             if (!parse_uint(argv[++i], 1024, &v)) {
-                cli_error("sign: -j wants a number, got '%s'", argv[i]);
+                cli_error("sign: %s wants a number, got '%s'", o, argv[i]);
                 return MP_ERR_USAGE;
             }
             a.opt.threads = (unsigned)v;

@@ -65,7 +65,7 @@ _machoplist()
     inject) opts="--plist --identifier --usage --set --replace --make-room --binary-plist --dry-run -o --backup --force --recursive -j --jobs --threads --page-size -q --quiet" ;;
     remove) opts="--dry-run -o --backup --force --recursive -j --jobs --threads --page-size -q --quiet" ;;
     brew) opts="--all --identifier --usage --set --replace --make-room --dry-run --backup --force -j --jobs --threads --page-size -q --quiet" ;;
-    sign) opts="--identifier --entitlements --page-size --hash -j --force -o" ;;
+    sign) opts="--identifier --entitlements --page-size --hash --threads -j --force -o" ;;
     verify) opts="--allow-unbound --json" ;;
     *) return ;;
     esac

@@ -32,6 +32,14 @@ assert_eq "$want_id 0x20400 0x2 16384 sha256 2" "$($PY cd "$W/hello-arm64" 0)" "
 cp "$MP_FIXTURES/hello-arm64" "$W/h2"
 assert_exit 0 "sign with options" -- "$MP_CLI" sign --identifier org.example.h2 --hash sha1,sha256 --page-size 4096 -j 3 "$W/h2"
 assert_eq "org.example.h2 0x20400 0x2 4096 sha1,sha256 2" "$($PY cd "$W/h2" 0)" "explicit options"
+# --threads (as inject spells it) and -j are the same option; neither changes a byte.
+cp "$MP_FIXTURES/hello-arm64" "$W/t1"
+cp "$MP_FIXTURES/hello-arm64" "$W/t2"
+assert_exit 0 "sign --threads" -- "$MP_CLI" sign --identifier org.example.t --threads 1 "$W/t1"
+assert_exit 0 "sign -j" -- "$MP_CLI" sign --identifier org.example.t -j 4 "$W/t2"
+cmp -s "$W/t1" "$W/t2" && mp_ok || mp_fail "sign --threads 1 and -j 4 give different bytes"
+assert_exit 2 "sign --threads x" -- "$MP_CLI" sign --threads x "$W/t1"
+assert_eq "machoplist: sign: --threads wants a number, got 'x'" "$MP_ERR" "bad --threads message"
 
 # old deployment target: codesign's rule picks SHA-1 + SHA-256 by itself
 cp "$MP_FIXTURES/hello-x86_64-old" "$W/old"
