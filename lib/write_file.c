@@ -83,22 +83,34 @@ static mp_status copy_from_source(int fd, const mp_buf *b, uint64_t file_off, si
 #endif
 }
 
-/* What the temporary file already holds when commit writes the buffer. */
-typedef struct already_written {
-    const uint64_t (*ranges)[2]; /* [off, len), sorted, written through the sink */
-    size_t nranges;
-    bool cloned; /* the source file was cloned into it: its pages are at their own offsets */
+struct mp_write {
+    char path[PATH_MAX]; /* as given, for messages */
+    char tmp[PATH_MAX], base[PATH_MAX];
+    int dfd, fd, hold;
+    bool exists;
+    struct stat st; /* of the target when it exists */
+    mode_t new_mode;
+    /* Set by mp_write_prepare for the buffer with this id. */
+    uint64_t prepared_id;
+    bool cloned;
     uint64_t clone_dev, clone_ino;
-} already_written;
+    mp_page_sink sink;
+    uint64_t (*covered)[2];
+    size_t ncovered, covered_cap;
+    bool covered_lost; /* out of memory while recording: trust none of it */
+};
 
 /* Length of the bytes at off (at most n) that still need writing, or, as a
- * negative number, of those that are already there. */
-static int64_t next_piece(const already_written *have, const mp_buf *b, size_t off, size_t n, uint64_t file_off)
+ * negative number, of those the temporary already holds: what w (NULL:
+ * nothing) cloned or had the hashing threads write for this buffer. */
+static int64_t next_piece(const mp_write *w, const mp_buf *b, size_t off, size_t n, uint64_t file_off)
 {
-    if (have->cloned && file_off == off && b->fd_dev == have->clone_dev && b->fd_ino == have->clone_ino)
+    if (!w || w->prepared_id != b->id)
+        return (int64_t)n;
+    if (w->cloned && file_off == off && b->fd_dev == w->clone_dev && b->fd_ino == w->clone_ino)
         return -(int64_t)n;
-    for (size_t k = 0; k < have->nranges; k++) {
-        uint64_t start = have->ranges[k][0], end = start + have->ranges[k][1];
+    for (size_t k = 0; !w->covered_lost && k < w->ncovered; k++) {
+        uint64_t start = w->covered[k][0], end = start + w->covered[k][1];
         if (off >= start && off < end)
             return -(int64_t)(end - off < n ? end - off : n);
         if (off < start && start - off < n)
@@ -110,14 +122,14 @@ static int64_t next_piece(const already_written *have, const mp_buf *b, size_t o
 /* Writes the whole buffer, each run at its offset: what the file already
  * holds is skipped, runs of source-file pages go through the kernel when it
  * can, everything else from memory. */
-static mp_status write_buf(int fd, const mp_buf *b, const already_written *have, const char *path, mp_error *err)
+static mp_status write_buf(int fd, const mp_buf *b, const mp_write *w, const char *path, mp_error *err)
 {
     bool kernel_copy = b->fd >= 0;
     size_t off = 0;
     while (off < b->size) {
         uint64_t file_off;
         size_t run = mp_buf_run(b, off, &file_off);
-        int64_t piece = next_piece(have, b, off, run, file_off);
+        int64_t piece = next_piece(w, b, off, run, file_off);
         if (piece < 0) {
             off += (size_t)-piece;
             continue;
@@ -228,22 +240,6 @@ static int make_temp(int dfd, char *tmp, size_t len, const char *dir, const char
     return -1;
 }
 
-struct mp_write {
-    char path[PATH_MAX]; /* as given, for messages */
-    char tmp[PATH_MAX], base[PATH_MAX];
-    int dfd, fd, hold;
-    bool exists;
-    struct stat st; /* of the target when it exists */
-    mode_t new_mode;
-    /* Set by mp_write_prepare for the buffer with this id. */
-    uint64_t prepared_id;
-    bool cloned;
-    uint64_t clone_dev, clone_ino;
-    mp_page_sink sink;
-    uint64_t (*covered)[2];
-    size_t ncovered, covered_cap;
-    bool covered_lost; /* out of memory while recording: trust none of it */
-};
 
 static void write_free(mp_write *w, bool remove_temp)
 {
@@ -336,16 +332,11 @@ static mp_status write_commit(mp_write *w, const mp_buf *data, mp_error *err)
 {
     const char *path = w->path;
     mp_status status = MP_OK;
-    already_written have = {NULL, 0, false, 0, 0};
-    if (w->prepared_id && w->prepared_id == data->id) {
-        int e = atomic_load(&w->sink.error);
-        if (e)
-            status = mp_fail(err, MP_ERR_IO, "%s: write failed: %s", path, strerror(e));
-        have = (already_written){(const uint64_t(*)[2])w->covered, w->covered_lost ? 0 : w->ncovered, w->cloned,
-                                 w->clone_dev, w->clone_ino};
-    }
-    if (status == MP_OK)
-        status = write_buf(w->fd, data, &have, path, err);
+    int e = w->prepared_id == data->id ? atomic_load(&w->sink.error) : 0;
+    if (e)
+        status = mp_fail(err, MP_ERR_IO, "%s: write failed: %s", path, strerror(e));
+    else
+        status = write_buf(w->fd, data, w, path, err);
     const struct stat *st = &w->st;
     if (status == MP_OK) {
         mode_t mode = w->exists ? (st->st_mode & 07777) : w->new_mode;

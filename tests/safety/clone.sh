@@ -7,22 +7,15 @@
 # with the source. Skips, saying why, without root, mkfs.xfs, a loop device
 # or the mount.
 . "$MP_SRC/tests/lib.sh"
+. "$MP_SRC/tests/safety/common.sh"
 need_fixtures
 mp_workdir
-[ "$(id -u)" = 0 ] || mp_skip "not root: cannot mount a loop filesystem"
-command -v mkfs.xfs >/dev/null || mp_skip "mkfs.xfs not found (Debian package xfsprogs)"
 command -v filefrag >/dev/null || mp_skip "filefrag not found (Debian package e2fsprogs)"
 # A fixture with 40 MiB of unchanged pages (make-large-fixture.py: signed by the linker).
 src="$MP_WORK/big"
-python3 "$MP_SRC/tests/bench/make-large-fixture.py" "$src" 40 >"$MP_WORK/fixture.log" 2>&1 ||
-  { grep -q "not found" "$MP_WORK/fixture.log" && mp_skip "$(tail -1 "$MP_WORK/fixture.log")"; cat "$MP_WORK/fixture.log"; mp_fail "make-large-fixture.py failed"; mp_done; }
-img="$MP_WORK/xfs.img"
 mnt="$MP_WORK/mnt"
-mkdir -p "$mnt"
-truncate -s 300M "$img"
-mkfs.xfs -q -f "$img" >/dev/null 2>&1 || mp_skip "mkfs.xfs failed"
-mount -o loop "$img" "$mnt" 2>"$MP_WORK/mount.err" || mp_skip "cannot mount a loop device: $(head -1 "$MP_WORK/mount.err")"
-trap 'umount "$mnt" 2>/dev/null; rm -f "$img" "$src" "$MP_WORK/ref"' EXIT
+loop_mount "$MP_WORK/xfs.img" 300M "mkfs.xfs -q -f" "$mnt" # mkfs.xfs: Debian package xfsprogs
+large_fixture "$src" 40
 
 # Reference: the same command where nothing clones (the test directory).
 assert_exit 0 "inject -o on the test directory" -- "$MP_CLI" inject -q -o "$MP_WORK/ref" "$src"
@@ -41,4 +34,5 @@ echo "shared blocks: $shared of $blocks"
 assert_exit 0 "inject in place on XFS" -- "$MP_CLI" inject -q "$mnt/big"
 assert_eq "$(sha256sum < "$mnt/out")" "$(sha256sum < "$mnt/big")" "in-place result == -o result"
 assert_eq "big out " "$( (cd "$mnt" && ls -A | sort | tr '\n' ' ') )" "no temporary left"
+rm -f "$src" "$MP_WORK/ref"
 mp_done

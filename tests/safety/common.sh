@@ -21,3 +21,26 @@ PRELOAD_ENV=("LD_PRELOAD=$MP_FAILWRITE_SO" "ASAN_OPTIONS=${ASAN_OPTIONS:-}:verif
 sha() { sha256sum < "$1" | cut -d' ' -f1; }
 # Names in a directory, one line, sorted (temporaries included).
 dir_list() { (cd "$1" && ls -A | sort | tr '\n' ' '); }
+# large_fixture PATH MIB: an executable of about MIB MiB (make-large-fixture.py);
+# skips the test when the toolchain for it is missing.
+large_fixture() {
+  python3 "$MP_SRC/tests/bench/make-large-fixture.py" "$1" "$2" >"$MP_WORK/fixture.log" 2>&1 && return 0
+  grep -q "not found" "$MP_WORK/fixture.log" && mp_skip "$(tail -1 "$MP_WORK/fixture.log")"
+  cat "$MP_WORK/fixture.log"
+  mp_fail "make-large-fixture.py failed"
+  mp_done
+}
+# loop_mount IMG SIZE MKFS MNT: a fresh filesystem (mkfs command MKFS, e.g.
+# "mkfs.xfs -q -f") in the file IMG of SIZE, mounted at MNT and unmounted (IMG
+# removed) when the test exits; skips, saying why, without root, MKFS or a loop device.
+loop_mount() {
+  local img=$1 size=$2 mkfs=$3 mnt=$4
+  [ "$(id -u)" = 0 ] || mp_skip "not root: cannot mount a loop filesystem"
+  command -v "${mkfs%% *}" >/dev/null || mp_skip "${mkfs%% *} not found"
+  mkdir -p "$mnt"
+  truncate -s "$size" "$img"
+  $mkfs "$img" >/dev/null 2>&1 || mp_skip "${mkfs%% *} failed"
+  mount -o loop "$img" "$mnt" 2>"$MP_WORK/mount.err" || mp_skip "cannot mount a loop device: $(head -1 "$MP_WORK/mount.err")"
+  # shellcheck disable=SC2064
+  trap "umount '$mnt' 2>/dev/null; rm -f '$img'" EXIT
+}

@@ -8,18 +8,10 @@
 . "$MP_SRC/tests/safety/common.sh"
 need_fixtures
 mp_workdir
-[ "$(id -u)" = 0 ] || mp_skip "not root: cannot mount a loop filesystem"
-command -v mkfs.ext4 >/dev/null || mp_skip "mkfs.ext4 not found (Debian package e2fsprogs)"
 src="$MP_WORK/big"
-python3 "$MP_SRC/tests/bench/make-large-fixture.py" "$src" 40 >"$MP_WORK/fixture.log" 2>&1 ||
-  { grep -q "not found" "$MP_WORK/fixture.log" && mp_skip "$(tail -1 "$MP_WORK/fixture.log")"; cat "$MP_WORK/fixture.log"; mp_fail "make-large-fixture.py failed"; mp_done; }
-img="$MP_WORK/ext4.img"
 mnt="$MP_WORK/mnt"
-mkdir -p "$mnt"
-truncate -s 64M "$img"
-mkfs.ext4 -q -F -m 0 "$img" >/dev/null 2>&1 || mp_skip "mkfs.ext4 failed"
-mount -o loop "$img" "$mnt" 2>"$MP_WORK/mount.err" || mp_skip "cannot mount a loop device: $(head -1 "$MP_WORK/mount.err")"
-trap 'umount "$mnt" 2>/dev/null; rm -f "$img" "$src"' EXIT
+loop_mount "$MP_WORK/ext4.img" 64M "mkfs.ext4 -q -F -m 0" "$mnt"
+large_fixture "$src" 40
 
 f="$mnt/big"
 cp "$src" "$f"
@@ -35,4 +27,5 @@ assert_eq "$free_before" "$(df --output=avail -B1 "$mnt" | tail -1)" "the space 
 # Where there is room (the test directory), the same inject succeeds.
 assert_exit 0 "the same inject with room" -- "$MP_CLI" inject -q --plist "$MP_SRC/fixtures/Info.plist" -o "$MP_WORK/out" "$f"
 assert_exit 0 "its result verifies" -- "$MP_CLI" verify "$MP_WORK/out"
+rm -f "$src" "$MP_WORK/out"
 mp_done

@@ -20,8 +20,8 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import shrink  # noqa: E402  (fixture, sha, check)
+import shrink  # the fixture and its constants
+from checks import check, sha, summary
 
 CLI, TMP, PLIST = shrink.CLI, shrink.TMP, shrink.PLIST
 FRACTIONS = (0.15, 0.45, 0.75)
@@ -34,9 +34,8 @@ def main():
         print("SKIP: less than %d MiB free in %s" % (shrink.SIZE_MB * 4 + 100, TMP))
         return 77
     big = shrink.fixture("interrupt-fixture")
-    original = shrink.sha(big)
+    original = sha(big)
     work = tempfile.mkdtemp(prefix="interrupt.", dir=TMP)
-    check = shrink.check
     try:
         target = os.path.join(work, "large")
         cmd = [CLI, "inject", "-q", "--plist", PLIST, target]
@@ -45,7 +44,7 @@ def main():
         r = subprocess.run(cmd, capture_output=True)
         took = time.monotonic() - t0
         check(r.returncode == 0, "clean inject: exit %d %r" % (r.returncode, r.stderr[:300]))
-        injected = shrink.sha(target)
+        injected = sha(target)
         print("a clean inject takes %.2f s" % took)
         for sig in SIGNALS:
             interrupted = 0
@@ -56,7 +55,7 @@ def main():
                 time.sleep(frac * took)
                 p.send_signal(sig)
                 out, err = p.communicate(timeout=120)
-                h = shrink.sha(target)
+                h = sha(target)
                 if p.returncode == -sig:
                     interrupted += 1  # before or after the rename: one version or the other
                     check(h in (original, injected), "%s: interrupted, and the file is neither version" % what)
@@ -69,11 +68,7 @@ def main():
             check(interrupted > 0, "%s never interrupted a run" % signal.Signals(sig).name)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    if shrink.failures:
-        print("%d of %d checks failed" % (len(shrink.failures), shrink.checks[0]), file=sys.stderr)
-        return 1
-    print("%d checks passed" % shrink.checks[0])
-    return 0
+    return summary()
 
 
 if __name__ == "__main__":

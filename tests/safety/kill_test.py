@@ -13,7 +13,6 @@ Kills land at uniformly random delays over the length of a clean run, and at
 targeted moments: as soon as the temporary exists, and when it is half
 written. Finally a clean run removes the leftover temporary and writes the new
 bytes. Exit 77 (skip) without fixtures or disk space."""
-import hashlib
 import os
 import random
 import shutil
@@ -22,6 +21,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+from checks import check, sha, summary
 
 fixtures = os.environ["MP_FIXTURES"]
 tool = os.environ["MP_SAFETY_INJECT"]
@@ -38,27 +39,6 @@ os.makedirs(tmp_root, exist_ok=True)
 if shutil.disk_usage(tmp_root).free < 4 * size_mb << 20:
     print(f"SKIP: less than {4 * size_mb} MiB free in {tmp_root}")
     sys.exit(77)
-
-failures = []
-checks = 0
-
-
-def check(cond, what):
-    global checks
-    checks += 1
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
-
-
-def sha(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while True:
-            b = f.read(1 << 22)
-            if not b:
-                return h.hexdigest()
-            h.update(b)
 
 
 work = tempfile.mkdtemp(prefix="kill_test.", dir=tmp_root)
@@ -169,7 +149,4 @@ try:
 finally:
     shutil.rmtree(work, ignore_errors=True)
 
-if failures:
-    print(f"{len(failures)} of {checks} checks failed (seed {seed})", file=sys.stderr)
-    sys.exit(1)
-print(f"{checks} checks passed")
+sys.exit(summary(f" (seed {seed})"))

@@ -23,23 +23,14 @@ import shutil
 import subprocess
 import sys
 
+from checks import check, summary
+
 CLI = os.environ["MP_CLI"]
 SRC = os.environ["MP_SRC"]
 FIXTURES = os.environ["MP_FIXTURES"]
 TMP = os.environ.get("MP_TMP", "/tmp")
 PEAK_LIMIT_MIB = 256
 NEED_FREE = 7 << 30
-
-failures = []
-checks = 0
-
-
-def check(cond, what):
-    global checks
-    checks += 1
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
 
 
 def run_measured(args):
@@ -87,11 +78,7 @@ def main():
         over_four_gib(work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    if failures:
-        print("%d of %d checks failed" % (len(failures), checks))
-        return 1
-    print("%d checks passed" % checks)
-    return 0
+    return summary()
 
 
 def two_gib(work):

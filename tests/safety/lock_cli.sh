@@ -18,33 +18,28 @@ printf '<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict><key>
 d="$MP_WORK/dir"
 mkdir -p "$d"
 f="$d/hello"
-cp "$MP_FIXTURES/hello-arm64-headerpad" "$f"
-
-env "${PRELOAD_ENV[@]}" MP_DELAY_RENAME_MS=1500 "$MP_SAFETY_INJECT" "$plist_b" "$f" > "$MP_WORK/holder.out" 2>&1 &
-holder=$!
-for _ in $(seq 200); do ls -A "$d" | grep -q '^\.hello\.machoplist-' && break; sleep 0.02; done
-assert_exit 0 "inject while the lock is held" -- timeout 30 "$MP_CLI" inject --plist "$plist" "$f"
-kill -0 "$holder" 2>/dev/null && mp_fail "the CLI finished while the holder still held the lock" || mp_ok
-wait "$holder"
-assert_eq 0 "$?" "holder exit code"
-"$MP_CLI" show --plist "$f" > "$MP_WORK/embedded" 2>&1
-cmp -s "$plist" "$MP_WORK/embedded" && mp_ok || mp_fail "the file does not hold the CLI's plist (its write was lost)"
-assert_exit 0 "the result verifies" -- "$MP_CLI" verify "$f"
-assert_eq "hello " "$(dir_list "$d")" "no temporary left"
-
-# `machoplist sign` takes the same lock: it waits for the holder (which
-# writes an unsigned result) and signs that result. Without the lock it
-# finished first and the holder's rename put an invalid signature in place.
-cp "$MP_FIXTURES/hello-arm64-headerpad" "$f"
-env "${PRELOAD_ENV[@]}" MP_DELAY_RENAME_MS=1500 "$MP_SAFETY_INJECT" "$plist_b" "$f" > "$MP_WORK/holder2.out" 2>&1 &
-holder=$!
-for _ in $(seq 200); do ls -A "$d" | grep -q '^\.hello\.machoplist-' && break; sleep 0.02; done
-assert_exit 0 "sign while the lock is held" -- timeout 30 "$MP_CLI" sign "$f"
-kill -0 "$holder" 2>/dev/null && mp_fail "sign finished while the holder still held the lock" || mp_ok
-wait "$holder"
-assert_eq 0 "$?" "holder exit code (sign)"
-"$MP_CLI" show --plist "$f" > "$MP_WORK/embedded2" 2>&1
-cmp -s "$plist_b" "$MP_WORK/embedded2" && mp_ok || mp_fail "the file does not hold the holder's plist"
-assert_exit 0 "the signed result verifies" -- "$MP_CLI" verify "$f"
-assert_eq "hello " "$(dir_list "$d")" "no temporary left (sign)"
+# race_holder NAME EXPECTED_PLIST COMMAND...: while safety_inject holds the lock
+# (its rename delayed 1.5 s, writing plist_b, unsigned), COMMAND must wait
+# for it, then edit its result: EXPECTED_PLIST embedded, the file verifies.
+race_holder() {
+  local name=$1 want=$2
+  shift 2
+  cp "$MP_FIXTURES/hello-arm64-headerpad" "$f"
+  env "${PRELOAD_ENV[@]}" MP_DELAY_RENAME_MS=1500 "$MP_SAFETY_INJECT" "$plist_b" "$f" > "$MP_WORK/holder-$name.out" 2>&1 &
+  local holder=$!
+  for _ in $(seq 200); do ls -A "$d" | grep -q '^\.hello\.machoplist-' && break; sleep 0.02; done
+  assert_exit 0 "$name while the lock is held" -- timeout 30 "$@"
+  kill -0 "$holder" 2>/dev/null && mp_fail "$name finished while the holder still held the lock" || mp_ok
+  wait "$holder"
+  assert_eq 0 "$?" "holder exit code ($name)"
+  "$MP_CLI" show --plist "$f" > "$MP_WORK/embedded-$name" 2>&1
+  cmp -s "$want" "$MP_WORK/embedded-$name" && mp_ok || mp_fail "$name: the file does not hold the expected plist (a write was lost)"
+  assert_exit 0 "$name: the result verifies" -- "$MP_CLI" verify "$f"
+  assert_eq "hello " "$(dir_list "$d")" "no temporary left ($name)"
+}
+race_holder inject "$plist" "$MP_CLI" inject --plist "$plist" "$f"
+# `machoplist sign` takes the same lock and signs the holder's result.
+# Without the lock it finished first and the holder's rename put an invalid
+# signature in place.
+race_holder sign "$plist_b" "$MP_CLI" sign "$f"
 mp_done

@@ -26,13 +26,14 @@ returning a short read).
 Exit 77 (skip) without clang/ld64.lld (the fixture is built) or 1.5 GiB of
 free disk. The fixture is kept in MP_TMP/shrink-fixture for later runs.
 """
-import hashlib
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+
+from checks import check, sha, summary
 
 CLI = os.environ["MP_CLI"]
 SRC = os.environ["MP_SRC"]
@@ -43,27 +44,6 @@ SIZE_MB = int(os.environ.get("MP_SHRINK_MB", "200"))
 # (delay in seconds after the command starts, size the file is cut to)
 VERIFY_RUNS = [(0.0, 0), (0.02, 4096), (0.05, None), (0.1, 0), (0.2, None), (0.4, 4096)]
 INJECT_RUNS = [(0.0, None), (0.03, 0), (0.08, None), (0.2, 4096), (0.5, None)]
-
-failures = []
-checks = [0]
-
-
-def check(cond, what):
-    checks[0] += 1
-    if not cond:
-        failures.append(what)
-        print("FAIL: " + what, file=sys.stderr)
-    return cond
-
-
-def sha(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while True:
-            b = f.read(1 << 22)
-            if not b:
-                return h.hexdigest()
-            h.update(b)
 
 
 def crashed(rc):
@@ -194,11 +174,7 @@ def main():
         print("outcomes: %s" % dict(sorted(outcomes.items())))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    if failures:
-        print("%d of %d checks failed" % (len(failures), checks[0]), file=sys.stderr)
-        return 1
-    print("%d checks passed" % checks[0])
-    return 0
+    return summary()
 
 
 if __name__ == "__main__":
