@@ -21,7 +21,8 @@ import tempfile
 import time
 
 import shrink  # the fixture and its constants
-from checks import check, sha, summary
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from checks import check, sha, summary  # noqa: E402  (tests/tools/checks.py)
 
 CLI, TMP, PLIST = shrink.CLI, shrink.TMP, shrink.PLIST
 FRACTIONS = (0.15, 0.45, 0.75)

@@ -22,7 +22,8 @@ import sys
 import tempfile
 import time
 
-from checks import check, sha, summary
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from checks import check, sha, summary  # noqa: E402  (tests/tools/checks.py)
 
 fixtures = os.environ["MP_FIXTURES"]
 tool = os.environ["MP_SAFETY_INJECT"]

@@ -23,7 +23,8 @@ import shutil
 import subprocess
 import sys
 
-from checks import check, summary
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from checks import check, summary  # noqa: E402  (tests/tools/checks.py)
 
 CLI = os.environ["MP_CLI"]
 SRC = os.environ["MP_SRC"]

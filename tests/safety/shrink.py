@@ -33,7 +33,8 @@ import sys
 import tempfile
 import time
 
-from checks import check, sha, summary
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from checks import check, sha, summary  # noqa: E402  (tests/tools/checks.py)
 
 CLI = os.environ["MP_CLI"]
 SRC = os.environ["MP_SRC"]

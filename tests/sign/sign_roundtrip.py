@@ -28,17 +28,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import codesig as cs  # noqa: E402
 import macho  # noqa: E402
 
+from checks import check, summary  # noqa: E402  (tests/tools, on the path through codesig)
+
 CLI = os.environ["MP_CLI"]
-FAILS = []
-CHECKS = [0]
-
-
-def check(cond, what):
-    CHECKS[0] += 1
-    if not cond:
-        FAILS.append(what)
-        print("FAIL: " + what, file=sys.stderr)
-    return cond
 
 
 def eq(got, want, what):
@@ -270,10 +262,7 @@ def main():
             sys.exit(77)
         for name in manifest(os.path.join(base, "MANIFEST")):
             check_file(name, os.path.join(base, name), work, tools, lief, force=name.startswith("sentry-cli"))
-    if FAILS:
-        print("%d of %d checks failed" % (len(FAILS), CHECKS[0]), file=sys.stderr)
-        sys.exit(1)
-    print("%d checks passed" % CHECKS[0])
+    sys.exit(summary())
 
 
 if __name__ == "__main__":

@@ -7,17 +7,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import codesig as cs  # noqa: E402,F401
 import macho  # noqa: E402,F401
 
+from checks import check, count, summary  # noqa: E402  (tests/tools, on the path through codesig)
+
 CLI = os.environ["MP_CLI"]
-FAILS = []
-CHECKS = [0]
-
-
-def check(cond, what):
-    CHECKS[0] += 1
-    if not cond:
-        FAILS.append(what)
-        print("FAIL: " + what, file=sys.stderr)
-    return cond
 
 
 def eq(got, want, what):
@@ -51,10 +43,7 @@ def workdir(name):
 
 
 def done():
-    if FAILS:
-        print("%d of %d checks failed" % (len(FAILS), CHECKS[0]), file=sys.stderr)
-        sys.exit(1)
-    if CHECKS[0] == 0:
+    if count() == 0:
         print("SKIP: nothing to check")
         sys.exit(77)
-    print("%d checks passed" % CHECKS[0])
+    sys.exit(summary())

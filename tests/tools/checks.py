@@ -1,4 +1,4 @@
-"""Check counting and file hashing shared by the Python safety tests.
+"""Check counting and file hashing shared by the Python tests.
 
 check(cond, what) counts a check and records a failure (printed at once);
 summary() prints the closing line and returns the exit code."""
